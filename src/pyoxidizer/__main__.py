@@ -1,0 +1,3 @@
+from pyoxidizer.cli import main
+
+raise SystemExit(main())
