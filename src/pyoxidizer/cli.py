@@ -1,0 +1,148 @@
+"""The command line: the only place that parses argv, prints, and chooses exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyoxidizer import __version__
+from pyoxidizer.errors import PyOxidizerError
+
+SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu",)
+
+
+class ConsoleReporter:
+    """Prints build progress on stderr (stdout stays free for the app and app-path)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def stage(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        if self.verbose:
+            print("  " + message, file=sys.stderr, flush=True)
+
+    def progress(self, label: str, done: int, total: int) -> None:
+        if self.tty:
+            end = "\n" if done >= total else ""
+            print(f"\r  {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        elif done >= total or self.verbose:
+            print(f"  {label}: {done}/{total}", file=sys.stderr, flush=True)
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("PYOXIDIZER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pyoxidizer"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pyoxidizer", description="Build single-file executables that embed Python."
+    )
+    p.add_argument("--version", action="version", version=f"pyoxidizer {__version__}")
+    p.add_argument("--verbose", action="store_true", help="explain what each stage does")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    init = sub.add_parser("init", help="create a new project directory with a pyoxidizer.toml")
+    init.add_argument("path", type=Path)
+    init.add_argument("--python-code", help="Python code the executable runs (eval mode)")
+    init.add_argument("--pip-install", action="append", default=[], metavar="PACKAGE")
+    for name, text in (("build", "build the application"), ("run", "build if needed, then run")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("path", nargs="?", type=Path, help="config file or project directory")
+        cmd.add_argument("--release", action="store_true", help="optimised, stripped build")
+        cmd.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
+        cmd.add_argument("--verbose", action="store_true", dest="sub_verbose")
+    app_path = sub.add_parser("app-path", help="print the directory of the built application")
+    app_path.add_argument("path", nargs="?", type=Path)
+    app_path.add_argument("--release", action="store_true")
+    app_path.add_argument("--target", default=SUPPORTED_TARGETS[0])
+    return p
+
+
+def _split_run_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pyoxidizer.config import find_config_file, load_config
+
+    if args.target not in SUPPORTED_TARGETS:
+        raise PyOxidizerError(
+            f"cannot build for target {args.target!r} on this machine; "
+            f"supported: {', '.join(SUPPORTED_TARGETS)}"
+        )
+    path = find_config_file(args.path, os.environ.get("PYOXIDIZER_CONFIG"), Path.cwd())
+    return load_config(path, args.target)
+
+
+def _build(args: argparse.Namespace, verbose: bool):  # type: ignore[no-untyped-def]
+    from pyoxidizer.build import BuildOptions, build
+
+    config = _load(args)
+    reporter = ConsoleReporter(verbose)
+    options = BuildOptions(args.release, cache_dir(), sys.executable)
+    result = build(config, options, reporter)
+    reporter.stage(
+        f"built {result.exe} ({result.size / 1e6:.1f} MB: {result.modules} modules, "
+        f"{result.resources} resources, {result.extensions} extension modules) "
+        f"in {time.monotonic() - reporter.started:.2f}s"
+    )
+    return result
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pyoxidizer.init import write_new_config
+
+    path = write_new_config(args.path, args.python_code, args.pip_install)
+    print(f"wrote {path}")
+    print(f"build and run it with: pyoxidizer run {args.path}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, app_args: list[str], verbose: bool) -> int:
+    result = _build(args, verbose)
+    proc = subprocess.run([str(result.exe), *app_args])
+    return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+
+
+def _cmd_app_path(args: argparse.Namespace) -> int:
+    from pyoxidizer.build import app_dir_for
+
+    print(app_dir_for(_load(args), args.release))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    own, app_args = _split_run_args(list(sys.argv[1:] if argv is None else argv))
+    args = _parser().parse_args(own)
+    verbose = args.verbose or getattr(args, "sub_verbose", False)
+    try:
+        if args.command == "init":
+            return _cmd_init(args)
+        if args.command == "build":
+            _build(args, verbose)
+            return 0
+        if args.command == "run":
+            return _cmd_run(args, app_args, verbose)
+        return _cmd_app_path(args)
+    except PyOxidizerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

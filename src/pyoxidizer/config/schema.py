@@ -1,0 +1,103 @@
+"""The validated shape of a pyoxidizer.toml: frozen dataclasses, one per section.
+
+The loader (``loader.py``) turns TOML into these values after checking every key; nothing
+downstream reads TOML or checks types again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Install locations are kept as strings: "embedded" or "app-relative:<path>".
+EMBEDDED = "embedded"
+APP_RELATIVE_PREFIX = "app-relative:"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    application_name: str
+    build_path: Path
+
+
+@dataclass(frozen=True)
+class PythonDistributionConfig:
+    """Which CPython to embed.
+
+    ``python_executable`` is this project's extension of the spec: a host interpreter.
+    ``local_path``/``url``/``sha256`` describe a python-build-standalone archive.
+    When every field is None the interpreter running pyoxidizer is used.
+    """
+
+    python_executable: str | None = None
+    local_path: Path | None = None
+    url: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddedPythonConfig:
+    dont_write_bytecode: bool = True
+    ignore_environment: bool = True
+    no_site: bool = True
+    no_user_site_directory: bool = True
+    optimize_level: int = 0
+    stdio_encoding: str | None = None  # "encoding:errors"
+    unbuffered_stdio: bool = False
+    filesystem_importer: bool = False
+    sys_frozen: bool = False
+    sys_meipass: bool = False
+    sys_paths: tuple[str, ...] = ()
+    raw_allocator: str = "system"
+    terminfo_resolution: str = "dynamic"
+    terminfo_dirs: str | None = None
+    write_modules_directory_env: str | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    mode: str = "repl"  # eval | module | repl | noop
+    code: str | None = None
+    module: str | None = None
+
+
+@dataclass(frozen=True)
+class PackagingRule:
+    """One ``[[packaging_rule]]``: its position, type and its validated keys.
+
+    ``options`` holds every key except ``type`` and ``build_target`` with defaults filled in,
+    typed as the rule's schema says. ``index`` is the 0-based position among all
+    ``[[packaging_rule]]`` sections of the file (before build_target filtering), so messages
+    can say "packaging_rule #3 (package-root)".
+    """
+
+    index: int
+    type: str
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"[[packaging_rule]] #{self.index + 1} (type = {self.type!r})"
+
+
+@dataclass(frozen=True)
+class DistributionSection:
+    index: int
+    type: str
+    options: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the pyoxidizer.toml file
+    target: str  # the build target triple these sections were filtered for
+    build: BuildConfig
+    python_distribution: PythonDistributionConfig
+    embedded: EmbeddedPythonConfig
+    run: RunConfig
+    rules: tuple[PackagingRule, ...]
+    distributions: tuple[DistributionSection, ...]
+
+    @property
+    def origin(self) -> Path:
+        return self.path.parent

@@ -1,0 +1,1 @@
+"""The embedded payload: its format, a writer and a reader."""

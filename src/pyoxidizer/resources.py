@@ -1,0 +1,121 @@
+"""Resource types and the collector that merges what packaging rules produce.
+
+Rules add resources in file order; the collector keeps one resource per (flavor, name),
+the last one written (spec 7.3.5), and records every decision so a build can explain
+why something is or is not in the binary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxidizer.config.schema import APP_RELATIVE_PREFIX, EMBEDDED
+
+
+@dataclass(frozen=True)
+class ModuleSource:
+    name: str
+    source: bytes
+    is_package: bool
+    origin: Path | None  # the file it came from; None for generated modules
+    optimize_level: int = 0
+    include_source: bool = True
+    location: str = EMBEDDED
+
+
+@dataclass(frozen=True)
+class ResourceData:
+    """A non-module file belonging to a package (``package/relative/path``)."""
+
+    package: str
+    relative_path: str
+    data: bytes
+    location: str = EMBEDDED
+
+    @property
+    def name(self) -> str:
+        return f"{self.package}:{self.relative_path}"
+
+
+@dataclass(frozen=True)
+class ExtensionModule:
+    name: str
+    data: bytes | None  # shared object bytes; None for modules built into libpython
+    origin: Path | None
+    location: str = EMBEDDED
+
+    @property
+    def builtin(self) -> bool:
+        return self.data is None
+
+
+Resource = ModuleSource | ResourceData | ExtensionModule
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: str
+    action: str  # "added", "replaced", "removed", "skipped"
+    flavor: str
+    name: str
+    reason: str = ""
+
+
+@dataclass
+class ResourceCollector:
+    modules: dict[str, ModuleSource] = field(default_factory=dict)
+    resources: dict[str, ResourceData] = field(default_factory=dict)
+    extensions: dict[str, ExtensionModule] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def _table(self, resource: Resource) -> tuple[str, dict[str, Resource]]:
+        if isinstance(resource, ModuleSource):
+            return "module", self.modules  # type: ignore[return-value]
+        if isinstance(resource, ResourceData):
+            return "resource", self.resources  # type: ignore[return-value]
+        return "extension", self.extensions  # type: ignore[return-value]
+
+    def add(self, resource: Resource, rule: str) -> None:
+        flavor, table = self._table(resource)
+        action = "replaced" if resource.name in table else "added"
+        if flavor == "module" and resource.name in self.extensions:
+            del self.extensions[resource.name]  # one name, one importable thing
+            action = "replaced"
+        table[resource.name] = resource
+        self.decisions.append(Decision(rule, action, flavor, resource.name))
+
+    def remove_extension(self, name: str, rule: str, reason: str) -> None:
+        if self.extensions.pop(name, None) is not None:
+            self.decisions.append(Decision(rule, "removed", "extension", name, reason))
+
+    def skip(self, flavor: str, name: str, rule: str, reason: str) -> None:
+        self.decisions.append(Decision(rule, "skipped", flavor, name, reason))
+
+    def add_missing_parents(self) -> None:
+        """Create empty packages for parents nobody packaged (spec 12.2.3)."""
+        names = set(self.modules) | set(self.extensions) | {r.package for r in self.resources.values()}
+        for name in sorted(names):
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                parent = ".".join(parts[:i])
+                if parent not in self.modules:
+                    child = self.modules.get(name)
+                    location = child.location if child else EMBEDDED
+                    self.modules[parent] = ModuleSource(parent, b"", True, None, location=location)
+                    self.decisions.append(
+                        Decision("packaging", "added", "module", parent, f"missing parent of {name}")
+                    )
+
+
+def is_app_relative(location: str) -> bool:
+    return location.startswith(APP_RELATIVE_PREFIX)
+
+
+def app_relative_dir(location: str) -> str:
+    return location[len(APP_RELATIVE_PREFIX) :]
+
+
+def matches_excludes(name: str, excludes: tuple[str, ...] | list[str]) -> bool:
+    """``foo`` excludes ``foo`` and ``foo.bar``, never ``foofoo`` (spec 7.3.5)."""
+    return any(name == e or name.startswith(e + ".") for e in excludes)

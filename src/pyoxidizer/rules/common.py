@@ -1,0 +1,57 @@
+"""What every rule that turns found files into resources shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pyoxidizer.resources import (
+    ExtensionModule,
+    ModuleSource,
+    ResourceCollector,
+    ResourceData,
+    matches_excludes,
+)
+from pyoxidizer.rules.scan import Found
+
+
+@dataclass(frozen=True)
+class FileRuleOptions:
+    optimize_level: int = 0
+    include_source: bool = True
+    include_resources: bool = True
+    location: str = "embedded"
+    excludes: tuple[str, ...] = ()
+
+
+def add_found(
+    found: Iterable[Found], options: FileRuleOptions, collector: ResourceCollector, rule: str
+) -> int:
+    """Read each found file and add it as a resource; return how many were added."""
+    count = 0
+    for item in found:
+        if matches_excludes(item.name, options.excludes):
+            collector.skip(item.kind, item.name, rule, "matches excludes")
+            continue
+        if item.kind == "resource" and not options.include_resources:
+            continue
+        collector.add(_resource(item, options), rule)
+        count += 1
+    return count
+
+
+def _resource(item: Found, options: FileRuleOptions) -> ModuleSource | ResourceData | ExtensionModule:
+    data = item.path.read_bytes()
+    if item.kind == "module":
+        return ModuleSource(
+            item.name,
+            data,
+            item.is_package,
+            item.path,
+            optimize_level=options.optimize_level,
+            include_source=options.include_source,
+            location=options.location,
+        )
+    if item.kind == "extension":
+        return ExtensionModule(item.name, data, item.path, location=options.location)
+    return ResourceData(item.name, item.relative_path, data, location=options.location)

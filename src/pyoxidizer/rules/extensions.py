@@ -1,0 +1,82 @@
+"""The stdlib extension-module rules: which of the distribution's extension modules to embed.
+
+Modules compiled into libpython (``sys.builtin_module_names``) are always present; the
+others live in ``lib-dynload`` and are embedded as shared objects loaded from memory.
+"""
+
+from __future__ import annotations
+
+from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.distribution import Distribution
+from pyoxidizer.errors import NotImplementedFeatureError, RuleError
+from pyoxidizer.resources import ExtensionModule, ResourceCollector
+
+
+def available_extensions(dist: Distribution) -> dict[str, ExtensionModule]:
+    """Every extension module of the distribution, built-in or in lib-dynload."""
+    found: dict[str, ExtensionModule] = {
+        name: ExtensionModule(name, None, None) for name in dist.builtin_modules
+    }
+    if dist.dynload_dir.is_dir():
+        for path in sorted(dist.dynload_dir.iterdir()):
+            if path.name.endswith(dist.ext_suffix):
+                name = path.name[: -len(dist.ext_suffix)]
+                found.setdefault(name, ExtensionModule(name, None, path))
+    return found
+
+
+def _load(ext: ExtensionModule) -> ExtensionModule:
+    if ext.origin is None:
+        return ext
+    return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin)
+
+
+def _add(names: list[str], dist: Distribution, collector: ResourceCollector, rule: PackagingRule) -> int:
+    available = available_extensions(dist)
+    for name in names:
+        collector.add(_load(available[name]), rule.label)
+    return len(names)
+
+
+def apply_policy(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    policy = str(rule.options["policy"])
+    available = available_extensions(dist)
+    if policy == "minimal":
+        return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, rule)
+    if policy == "all":
+        return _add(sorted(available), dist, collector, rule)
+    raise NotImplementedFeatureError(
+        f"{rule.label}: policy {policy!r} is recognised but not implemented yet "
+        "(it needs the library/license analysis of a later release); use 'all' or 'minimal'"
+    )
+
+
+def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> None:
+    unknown = sorted(set(names) - available_extensions(dist).keys())
+    if unknown:
+        raise RuleError(
+            f"{rule.label}: the distribution has no extension module named {', '.join(unknown)}"
+        )
+
+
+def apply_includes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    names = list(rule.options["includes"])  # type: ignore[call-overload]
+    _check_known(names, dist, rule)
+    return _add(names, dist, collector, rule)
+
+
+def apply_excludes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    excludes = set(rule.options["excludes"])  # type: ignore[call-overload]
+    _check_known(sorted(excludes), dist, rule)
+    keep = sorted(n for n in available_extensions(dist) if n not in excludes)
+    for name in sorted(excludes):
+        collector.remove_extension(name, rule.label, "listed in excludes")
+    return _add(keep, dist, collector, rule)
+
+
+def apply_variant(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    raise RuleError(
+        f"{rule.label}: extension {rule.options['extension']!r} has no variant "
+        f"{rule.options['variant']!r}: the host distribution {dist.python_exe} offers no "
+        "extension-module variants (available variants: none)"
+    )

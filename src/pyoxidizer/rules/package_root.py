@@ -1,0 +1,47 @@
+"""The ``package-root`` rule: named packages and modules from a directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.distribution import Distribution
+from pyoxidizer.errors import RuleError
+from pyoxidizer.resources import ResourceCollector
+from pyoxidizer.rules.common import FileRuleOptions, add_found
+from pyoxidizer.rules.scan import Found, scan_package
+
+
+def _suffixes(dist: Distribution) -> tuple[str, ...]:
+    return (dist.ext_suffix, ".abi3.so", ".so")
+
+
+def _find(root: Path, package: str, dist: Distribution, rule: PackagingRule) -> Iterator[Found]:
+    directory = root.joinpath(*package.split("."))
+    module_file = directory.with_suffix(".py")
+    if directory.is_dir():
+        yield from scan_package(directory, package, _suffixes(dist))
+    elif module_file.is_file():
+        yield Found("module", package, module_file)
+    else:
+        raise RuleError(
+            f"{rule.label}: package {package!r} not found: neither {directory}/ "
+            f"nor {module_file} exists"
+        )
+
+
+def apply_package_root(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    opts = rule.options
+    root = Path(str(opts["path"]))
+    if not root.is_dir():
+        raise RuleError(f"{rule.label}: path {str(root)!r} is not a directory")
+    options = FileRuleOptions(
+        optimize_level=int(opts.get("optimize_level", 0)),  # type: ignore[call-overload]
+        include_source=bool(opts.get("include_source", True)),
+        location=str(opts.get("install_location", "embedded")),
+        excludes=tuple(opts.get("excludes", ())),  # type: ignore[call-overload]
+    )
+    packages = tuple(opts.get("packages", ()))  # type: ignore[call-overload]
+    found = [item for package in packages for item in _find(root, package, dist, rule)]
+    return add_found(found, options, collector, rule.label)

@@ -1,0 +1,85 @@
+"""Walk directories of Python files and name what is in them, without reading anything."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_SKIP_DIRS = {"__pycache__", "site-packages", "dist-packages", "lib-dynload"}
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str  # "module", "extension", "resource"
+    name: str  # module name, or the package owning a resource
+    path: Path
+    is_package: bool = False
+    relative_path: str = ""  # for resources: path inside the package
+
+
+def _is_identifier(name: str) -> bool:
+    return name.isidentifier()
+
+
+def module_name_for_file(filename: str, ext_suffixes: tuple[str, ...]) -> tuple[str, str] | None:
+    """Return (kind, stem) for a module file name, or None if it is not a module."""
+    if filename.endswith(".py"):
+        stem = filename[:-3]
+        return ("module", stem) if _is_identifier(stem) else None
+    for suffix in ext_suffixes:
+        if filename.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            return ("extension", stem) if _is_identifier(stem) else None
+    return None
+
+
+def scan_package(directory: Path, package: str, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
+    """Everything inside a package directory (which need not have an __init__.py)."""
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        here = Path(dirpath)
+        rel = here.relative_to(directory)
+        parts = [*package.split("."), *rel.parts]
+        if not all(_is_identifier(p) for p in parts) or any(p.endswith(".egg") for p in rel.parts):
+            # Not a Python package (a data dir, an .egg dir): its files are resources.
+            yield from (_resource(here / f, directory, package) for f in sorted(filenames))
+            continue
+        current = ".".join(parts)
+        for filename in sorted(filenames):
+            found = module_name_for_file(filename, ext_suffixes)
+            path = here / filename
+            if found is None:
+                yield _resource(path, directory, package)
+            elif found[1] == "__init__":
+                yield Found(found[0], current, path, is_package=True)
+            else:
+                yield Found(found[0], f"{current}.{found[1]}", path)
+
+
+def _resource(path: Path, directory: Path, package: str) -> Found:
+    """Attribute a data file to the deepest package directory above it."""
+    rel = path.relative_to(directory)
+    owner_parts = [package]
+    for part in rel.parts[:-1]:
+        if not _is_identifier(part) or part.endswith(".egg"):
+            break
+        owner_parts.append(part)
+    owner = ".".join(owner_parts)
+    inner = Path(*rel.parts[len(owner_parts) - 1 :]).as_posix()
+    return Found("resource", owner, path, relative_path=inner)
+
+
+def scan_root(root: Path, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
+    """Top-level modules and packages found directly under ``root`` (e.g. site-packages)."""
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if _is_identifier(entry.name):
+                yield from scan_package(Path(entry.path), entry.name, ext_suffixes)
+        else:
+            found = module_name_for_file(entry.name, ext_suffixes)
+            if found is not None and found[1] != "__init__":
+                yield Found(found[0], found[1], Path(entry.path))

@@ -1,0 +1,42 @@
+"""The ``stdlib`` rule: the distribution's pure-Python standard library."""
+
+from __future__ import annotations
+
+from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.distribution import Distribution
+from pyoxidizer.resources import ResourceCollector
+from pyoxidizer.rules.common import FileRuleOptions, add_found
+from pyoxidizer.rules.scan import Found, scan_root
+
+# Packages that only test CPython itself; nothing else in the stdlib imports them.
+TEST_PACKAGES = ("test", "idlelib.idle_test")
+_TEST_COMPONENTS = {"test", "tests"}
+
+
+def is_test_module(name: str) -> bool:
+    parts = name.split(".")
+    if any(name == p or name.startswith(p + ".") for p in TEST_PACKAGES):
+        return True
+    return len(parts) > 1 and any(part in _TEST_COMPONENTS for part in parts[1:])
+
+
+def apply_stdlib(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+    opts = rule.options
+    options = FileRuleOptions(
+        optimize_level=int(opts.get("optimize_level", 0)),  # type: ignore[call-overload]
+        include_source=bool(opts.get("include_source", True)),
+        include_resources=bool(opts.get("include_resources", False)),
+        location=str(opts.get("install_location", "embedded")),
+    )
+    exclude_tests = bool(opts.get("exclude_test_modules", True))
+    # Extension modules are chosen by the stdlib-extension rules, not by this one.
+    found = (
+        item
+        for item in scan_root(dist.stdlib_dir, (dist.ext_suffix,))
+        if item.kind != "extension" and not (exclude_tests and _is_test(item))
+    )
+    return add_found(found, options, collector, rule.label)
+
+
+def _is_test(item: Found) -> bool:
+    return is_test_module(item.name)

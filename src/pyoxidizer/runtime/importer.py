@@ -1,0 +1,192 @@
+"""The in-memory importer that runs inside every built executable.
+
+This module is executed by the launcher before the standard library can be imported, so
+at module level it may only import builtin or frozen modules (a test enforces the list):
+
+    sys, _imp, marshal, posix    builtin in every CPython build
+    _frozen_importlib            frozen: importlib._bootstrap, present from phase-1 init
+
+It is also importable in an ordinary interpreter, where tests hand it a payload built in
+memory and ``zlib.crc32`` as the checksum function.
+
+The payload layout is defined in ``pyoxidizer/payload/format.py``; the constants below
+repeat it and a test checks that they agree.
+"""
+
+import _imp
+import marshal
+import posix
+import sys
+
+import _frozen_importlib
+
+TRAILER_MAGIC = b"PYOXTRLR"
+PAYLOAD_MAGIC = b"PYOXPAYL"
+FORMAT_VERSION = 1
+HEADER_SIZE = 64
+RECORD_WORDS = 8  # a record is eight little-endian u32 words
+
+KIND_MODULE = 1
+KIND_RESOURCE = 2
+KIND_EXTENSION = 3
+KIND_SHARED_LIBRARY = 4
+KIND_DIST_INFO = 5
+
+FLAG_PACKAGE = 1
+FLAG_HAS_SOURCE = 2
+
+_MFD_CLOEXEC = 1
+
+
+class PayloadCorrupt(ImportError):
+    """A blob of the payload failed its checksum: the executable was damaged."""
+
+
+class Payload:
+    """Read-only view of a payload: the index as dicts, blobs as memoryview slices."""
+
+    def __init__(self, view, crc32):
+        if bytes(view[0:8]) != PAYLOAD_MAGIC:
+            raise PayloadCorrupt("embedded payload header is invalid")
+        words = view[8:HEADER_SIZE].cast("I")
+        if words[0] != FORMAT_VERSION:
+            raise PayloadCorrupt("embedded payload has an unsupported format version")
+        self.view = view
+        self._crc32 = crc32
+        count = words[1]
+        names_len = words[2]
+        self.config_flags = words[3]
+        self.optimize_level = words[4]
+        self.runtime_config_ref = (words[5], words[6], words[7])
+        records_end = HEADER_SIZE + count * RECORD_WORDS * 4
+        self.records = view[HEADER_SIZE:records_end].cast("I")
+        names = bytes(view[records_end : records_end + names_len])
+        self.index = {}  # kind -> {name: record number}
+        self._build_index(count, names)
+
+    def _build_index(self, count, names):
+        records = self.records
+        index = self.index
+        # Lengths are in bytes: slicing the decoded text is only right when it is ASCII.
+        text = names.decode("ascii") if names.isascii() else None
+        pos = 0
+        for i in range(count):
+            base = i * RECORD_WORDS
+            kind = records[base] & 0xFFFF
+            end = pos + records[base + 1]
+            table = index.get(kind)
+            if table is None:
+                table = index[kind] = {}
+            name = text[pos:end] if text is not None else str(names[pos:end], "utf-8")
+            table[name] = i
+            pos = end
+
+    def flags(self, number):
+        return self.records[number * RECORD_WORDS] >> 16
+
+    def blob(self, offset, length, crc):
+        data = self.view[offset : offset + length]
+        if len(data) != length or self._crc32(data) != crc:
+            raise PayloadCorrupt("embedded payload is corrupt (blob checksum mismatch)")
+        return data
+
+    def data(self, number):
+        base = number * RECORD_WORDS + 2
+        r = self.records
+        return self.blob(r[base], r[base + 1], r[base + 2])
+
+    def source(self, number):
+        base = number * RECORD_WORDS + 5
+        r = self.records
+        if not r[base + 1] and not (self.flags(number) & FLAG_HAS_SOURCE):
+            return None
+        return self.blob(r[base], r[base + 1], r[base + 2])
+
+    def names(self, kind):
+        return self.index.get(kind, {})
+
+
+class OxidizedFinder:
+    """Meta path finder and loader for modules embedded in the payload."""
+
+    def __init__(self, payload, origin):
+        self._payload = payload
+        self._modules = payload.names(KIND_MODULE)
+        self._extensions = payload.names(KIND_EXTENSION)
+        self._origin = origin  # the executable path; package paths hang below it
+        self._memfds = []  # kept open: dlopen identifies objects by path name
+
+    # -- finder --
+    def find_spec(self, fullname, path=None, target=None):
+        number = self._modules.get(fullname)
+        if number is not None:
+            is_package = bool(self._payload.flags(number) & FLAG_PACKAGE)
+        elif fullname in self._extensions:
+            is_package = False
+        else:
+            return None
+        spec = _frozen_importlib.ModuleSpec(fullname, self, is_package=is_package)
+        if is_package:
+            spec.submodule_search_locations = [self._package_path(fullname)]
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+    def _package_path(self, fullname):
+        return self._origin + "/" + fullname.replace(".", "/")
+
+    # -- loader --
+    def create_module(self, spec):
+        number = self._extensions.get(spec.name)
+        if number is None:
+            return None
+        return self._load_extension(spec, self._payload.data(number))
+
+    def exec_module(self, module):
+        name = module.__spec__.name
+        if name in self._extensions:
+            _imp.exec_dynamic(module)
+            return
+        code = self.get_code(name)
+        exec(code, module.__dict__)
+
+    def _load_extension(self, spec, data):
+        fd = posix.memfd_create(spec.name, _MFD_CLOEXEC)
+        self._memfds.append(fd)
+        written = 0
+        while written < len(data):
+            written += posix.write(fd, data[written:])
+        memory_spec = _frozen_importlib.ModuleSpec(spec.name, self, origin="/proc/self/fd/%d" % fd)
+        return _imp.create_dynamic(memory_spec)
+
+    # -- InspectLoader --
+    def get_code(self, fullname):
+        number = self._modules.get(fullname)
+        if number is None:
+            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+        return marshal.loads(self._payload.data(number))
+
+    def get_source(self, fullname):
+        number = self._modules.get(fullname)
+        if number is None:
+            if fullname in self._extensions:
+                return None
+            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+        source = self._payload.source(number)
+        if source is None:
+            return None
+        decode = sys.modules["_frozen_importlib_external"].decode_source
+        return decode(bytes(source))
+
+    def is_package(self, fullname):
+        number = self._modules.get(fullname)
+        if number is None:
+            if fullname in self._extensions:
+                return False
+            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+        return bool(self._payload.flags(number) & FLAG_PACKAGE)
+
+    def module_names(self):
+        """Names of every embedded module and extension module (for tools and tests)."""
+        return sorted(list(self._modules) + list(self._extensions))

@@ -1,0 +1,115 @@
+"""The in-memory importer, run in this interpreter on payloads built in memory."""
+
+from __future__ import annotations
+
+import ast
+import marshal
+import sys
+import traceback
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload
+from pyoxidizer.runtime import importer
+
+RUNTIME = Path(importer.__file__).parent
+
+SOURCES = {
+    "oxpkg": (True, "from . import helper\nVALUE = helper.double(21)\n"),
+    "oxpkg.helper": (False, "def double(x):\n    return x * 2\n"),
+    "oxpkg.sub": (True, "from ..helper import double as d\n"),
+    "oxpkg.sub.leaf": (False, "from .. import sub\nWHO = __name__\n"),
+    "oxpkg.boom": (False, "def fail():\n    raise ValueError('kaboom')  # marker\n"),
+}
+
+
+def _entry(name: str, is_package: bool, source: str, with_source: bool = True) -> PayloadEntry:
+    path = name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+    code = compile(source, f"<oxidized>/{path}", "exec", dont_inherit=True)
+    return PayloadEntry(
+        Kind.MODULE, name, marshal.dumps(code), source.encode() if with_source else None, is_package
+    )
+
+
+def _finder(entries: list[PayloadEntry]) -> importer.OxidizedFinder:
+    payload, _ = write_payload(PayloadHeader(0, 0, marshal.dumps({}), b""), entries)
+    return importer.OxidizedFinder(importer.Payload(memoryview(payload), zlib.crc32), "/app/exe")
+
+
+@pytest.fixture
+def finder() -> Iterator[importer.OxidizedFinder]:
+    entries = [_entry(n, pkg, src) for n, (pkg, src) in SOURCES.items()]
+    entries.append(_entry("oxnosource", False, "X = 1\n", with_source=False))
+    found = _finder(entries)
+    sys.meta_path.insert(0, found)
+    try:
+        yield found
+    finally:
+        sys.meta_path.remove(found)
+        for name in [m for m in sys.modules if m.split(".")[0] in ("oxpkg", "oxnosource")]:
+            del sys.modules[name]
+
+
+def test_package_and_relative_imports(finder: importer.OxidizedFinder) -> None:
+    import oxpkg  # type: ignore[import-not-found]
+    import oxpkg.sub.leaf  # type: ignore[import-not-found]
+
+    assert oxpkg.VALUE == 42
+    assert oxpkg.__name__ == "oxpkg" and oxpkg.__package__ == "oxpkg"
+    assert oxpkg.__path__ == ["/app/exe/oxpkg"]
+    assert oxpkg.__spec__.loader is finder and oxpkg.__spec__.origin is None
+    assert oxpkg.sub.leaf.WHO == "oxpkg.sub.leaf"
+    assert oxpkg.sub.leaf.__package__ == "oxpkg.sub"
+    assert oxpkg.sub.d(2) == 4
+    assert not hasattr(oxpkg, "__file__")
+
+
+def test_inspect_loader_methods(finder: importer.OxidizedFinder) -> None:
+    assert finder.is_package("oxpkg") and not finder.is_package("oxpkg.helper")
+    assert finder.get_source("oxpkg.helper") == SOURCES["oxpkg.helper"][1]
+    assert finder.get_source("oxnosource") is None
+    assert finder.get_code("oxpkg.helper").co_filename == "<oxidized>/oxpkg/helper.py"
+    with pytest.raises(ImportError):
+        finder.get_code("nope")
+    assert finder.find_spec("nope") is None
+
+
+def test_traceback_shows_the_source_line(finder: importer.OxidizedFinder) -> None:
+    import oxpkg.boom  # type: ignore[import-not-found]
+
+    with pytest.raises(ValueError) as info:
+        oxpkg.boom.fail()
+    text = "".join(traceback.format_exception(info.value))
+    assert "<oxidized>/oxpkg/boom.py" in text
+    assert "raise ValueError('kaboom')  # marker" in text
+
+
+def test_corrupted_blob_raises_import_error() -> None:
+    entry = _entry("oxbad", False, "X = 'needle-needle'\n")
+    payload, _ = write_payload(PayloadHeader(0, 0, marshal.dumps({}), b""), [entry])
+    damaged = bytearray(payload)
+    damaged[damaged.index(b"needle-needle")] ^= 0xFF
+    found = importer.OxidizedFinder(importer.Payload(memoryview(bytes(damaged)), zlib.crc32), "/x")
+    with pytest.raises(importer.PayloadCorrupt, match="checksum"):
+        found.get_code("oxbad")
+
+
+# Modules the runtime may import at module level: builtin or frozen in every supported
+# CPython, plus what the launcher itself provides.
+ALLOWED = {"sys", "_imp", "marshal", "posix", "_frozen_importlib", "_pyoxidizer", "_pyoxidizer_importer"}
+
+
+@pytest.mark.parametrize("filename", ["importer.py", "bootstrap.py"])
+def test_runtime_imports_only_builtin_or_frozen_modules(filename: str) -> None:
+    tree = ast.parse((RUNTIME / filename).read_text())
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            top_level.add(node.module or "")
+    assert top_level <= ALLOWED, top_level - ALLOWED
