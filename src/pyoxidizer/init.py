@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,25 +20,30 @@ from .config.sections import RULE_TYPES
 from .config.validate import application_name_problem
 from .errors import ConfigError
 
-# Short explanations of [[embedded_python_config]] keys; keys whose default is "unset"
-# get an example value to uncomment.
+# One sentence about each [[embedded_python_config]] key, and for keys unset by default an
+# example value to uncomment.
 _EMBEDDED_NOTES: dict[str, tuple[str, object]] = {
-    "dont_write_bytecode": ("only matters when importing from the filesystem", None),
-    "ignore_environment": ("ignore PYTHON* environment variables", None),
-    "no_site": ("do not import the site module at startup", None),
-    "no_user_site_directory": ("do not add the user site-packages directory", None),
-    "optimize_level": ("0, 1 or 2 (like python -O / -OO)", None),
-    "stdio_encoding": ("'encoding:errors' for sys.stdin/stdout/stderr", "utf-8:strict"),
-    "unbuffered_stdio": ("make the standard streams unbuffered", None),
-    "filesystem_importer": ("also import modules from the filesystem", None),
-    "sys_frozen": ("set sys.frozen = True", None),
-    "sys_meipass": ("set sys._MEIPASS to the executable's directory", None),
-    "sys_paths": ("added to sys.path; $ORIGIN is the executable's directory", ["$ORIGIN/lib"]),
-    "raw_allocator": ("'system', 'jemalloc', 'rust' or 'mimalloc'", None),
-    "terminfo_resolution": ("'dynamic', 'static' (needs terminfo_dirs) or 'none'", None),
-    "terminfo_dirs": ("':'-separated terminfo directories", "/usr/share/terminfo"),
+    "dont_write_bytecode": ("Do not write .pyc files (when importing from files).", None),
+    "ignore_environment": ("Ignore PYTHON* environment variables.", None),
+    "no_site": ("Do not import the site module at startup.", None),
+    "no_user_site_directory": ("Do not add the user site-packages directory.", None),
+    "optimize_level": ("0, 1 or 2, like python -O and -OO.", None),
+    "stdio_encoding": ("Encoding of sys.stdin/stdout/stderr as 'encoding:errors'.", "utf-8:strict"),
+    "unbuffered_stdio": ("Make the standard streams unbuffered.", None),
+    "filesystem_importer": ("Also import modules from the filesystem.", None),
+    "sys_frozen": ("Set sys.frozen = True.", None),
+    "sys_meipass": ("Set sys._MEIPASS to the executable's directory.", None),
+    "sys_paths": (
+        "Entries added to sys.path ($ORIGIN = the executable's directory); implies "
+        "filesystem_importer = true.",
+        None,
+    ),
+    "raw_allocator": ("Memory allocator: 'system', 'jemalloc', 'rust' or 'mimalloc'.", None),
+    "terminfo_resolution": ("'dynamic', 'static' (uses terminfo_dirs) or 'none'.", None),
+    "terminfo_dirs": ("':'-separated terminfo database directories.", "/usr/share/terminfo"),
     "write_modules_directory_env": (
-        "env var naming a directory to list loaded modules in",
+        "Environment variable naming a directory where the names of loaded modules are "
+        "written at exit.",
         "PYOXIDIZER_MODULES_DIR",
     ),
 }
@@ -139,16 +145,14 @@ def _check_inputs(app_name: str, python_code: str | None, pip_install: Sequence[
     name_problem = application_name_problem(app_name)
     if name_problem:
         problems.append(f"the application name {name_problem}")
-    texts = [("the application name", app_name), *(("a --pip-install value", p) for p in pip_install)]
-    if python_code is not None:
-        texts.append(("the Python code", python_code))
-    for what, text in texts:
+    one_liners = [("the application name", app_name), *(("--pip-install", p) for p in pip_install)]
+    for what, text in one_liners:
+        if text.strip() == "" or "\n" in text or "\r" in text:
+            problems.append(f"{what} must be one non-empty line (got {text!r})")
+    code = [("the Python code", python_code)] if python_code is not None else []
+    for what, text in [*one_liners, *code]:
         if any("\ud800" <= c <= "\udfff" for c in text):
             problems.append(f"{what} contains characters that cannot be written as UTF-8")
-        if "\n" in text and what != "the Python code":
-            problems.append(f"{what} must be a single line (got {text!r})")
-    if any(p.strip() == "" for p in pip_install):
-        problems.append("a --pip-install value is empty")
     if problems:
         raise ConfigError(problems)
 
@@ -159,15 +163,17 @@ def _embedded_section() -> str:
         "# How the embedded interpreter is set up. Every key is shown commented out with",
         "# its default (or, for keys unset by default, an example).",
         "[[embedded_python_config]]",
+        "",
     ]
     defaults = EmbeddedPythonConfig()
     for field in dataclasses.fields(EmbeddedPythonConfig):
         note, example = _EMBEDDED_NOTES[field.name]
         value = getattr(defaults, field.name)
-        shown = example if value is None or (example is not None and value == ()) else value
-        unset = " (unset by default)" if value is None else ""
-        lines.append(f"# {field.name} = {toml_value(shown)}  # {note}{unset}")
-    return "\n".join(lines) + "\n"
+        shown = example if value is None else value
+        unset = " Unset by default; for example:" if value is None else ""
+        lines.extend(f"# {line}" for line in textwrap.wrap(note + unset, 86))
+        lines.extend((f"# {field.name} = {toml_value(shown)}", ""))
+    return "\n".join(lines)
 
 
 def _rule_defaults(rule_type: str) -> str:
@@ -177,13 +183,28 @@ def _rule_defaults(rule_type: str) -> str:
 
 def _run_keys(python_code: str | None) -> str:
     if python_code is None:
-        return 'mode = "repl"\n# To run code instead:\n# mode = "eval"\n# code = "import myapp; myapp.main()"'
+        return "\n".join(
+            [
+                'mode = "repl"',
+                "# To run code instead:",
+                '# mode = "eval"',
+                '# code = "import myapp; myapp.main()"',
+            ]
+        )
     return f'mode = "eval"\ncode = {toml_string(python_code)}'
 
 
 # --- TOML values -------------------------------------------------------------------------
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def toml_string(text: str) -> str:
@@ -215,9 +236,7 @@ def toml_value(value: object) -> str:
 # --- writing -----------------------------------------------------------------------------
 
 
-def write_new_config(
-    directory: Path, python_code: str | None, pip_install: Sequence[str]
-) -> Path:
+def write_new_config(directory: Path, python_code: str | None, pip_install: Sequence[str]) -> Path:
     """Create ``directory`` if needed and write a new pyoxidizer.toml into it.
 
     The application is named after the directory. An existing pyoxidizer.toml is never

@@ -383,8 +383,58 @@ static PyObject *pyox_run_bootstrap(void) {
     return last;
 }
 
-/* Step 5 helpers: exit codes the way python computes them. */
+/* Step 5 helpers: drop the bootstrap's own frames from the head of a traceback, so an
+ * app's error starts at the app's code as it does under python. */
+static int pyox_is_bootstrap_frame(PyObject *tb) {
+    PyObject *frame = PyObject_GetAttrString(tb, "tb_frame");
+    PyObject *code = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
+    PyObject *filename = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
+    const char *text = filename && PyUnicode_Check(filename) ? PyUnicode_AsUTF8(filename) : NULL;
+    int result = text != NULL && strncmp(text, "<pyoxidizer ", 12) == 0;
+    Py_XDECREF(filename);
+    Py_XDECREF(code);
+    Py_XDECREF(frame);
+    PyErr_Clear();
+    return result;
+}
+
+static void pyox_trim_traceback(PyObject *exc) {
+    PyObject *tb = PyException_GetTraceback(exc);
+    while (tb && tb != Py_None && pyox_is_bootstrap_frame(tb)) {
+        PyObject *next = PyObject_GetAttrString(tb, "tb_next");
+        Py_DECREF(tb);
+        tb = next;
+    }
+    PyErr_Clear();
+    if (tb) {
+        PyException_SetTraceback(exc, tb);
+        Py_DECREF(tb);
+    }
+}
+
+static void pyox_trim_current_exception(void) {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+    if (!exc) return;
+    pyox_trim_traceback(exc);
+    PyErr_SetRaisedException(exc);
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value) {
+        if (tb) PyException_SetTraceback(value, tb);
+        pyox_trim_traceback(value);
+        Py_XDECREF(tb);
+        tb = PyException_GetTraceback(value);
+    }
+    PyErr_Restore(type, value, tb);
+#endif
+}
+
+/* Exit codes the way python computes them. */
 static int pyox_handle_exception(void) {
+    pyox_trim_current_exception();
     if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
         PyErr_Print(); /* prints the message if any, finalises and exits with the code */
         return 1;

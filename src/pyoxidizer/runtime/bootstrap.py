@@ -116,6 +116,7 @@ def _run_module(name):
     if spec.submodule_search_locations is not None:
         return _run_module(name + ".__main__")
     code = spec.loader.get_code(name)
+    spec.loader.alias("__main__", name)  # so linecache finds __main__'s source
     namespace = main.__dict__
     namespace.update(
         __name__="__main__",
@@ -127,6 +128,14 @@ def _run_module(name):
     return 0
 
 
+def _excepthook(exc_type, value, tb):
+    # CPython's C traceback printer reads source lines from files only (before 3.13);
+    # the traceback module asks linecache, which asks our loader.
+    import traceback
+
+    traceback.print_exception(exc_type, value, tb)
+
+
 def run():
     """Phase 2 done: finish configuring sys, then execute the run mode.
 
@@ -135,6 +144,8 @@ def run():
     """
     config = _state["config"]
     _configure_sys(config)
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _excepthook
     _configure_terminfo(config)
     _register_modules_dump(config)
     mode = config.get("mode", "repl")

@@ -115,6 +115,11 @@ class OxidizedFinder:
         self._extensions = payload.names(KIND_EXTENSION)
         self._origin = origin  # the executable path; package paths hang below it
         self._memfds = []  # kept open: dlopen identifies objects by path name
+        self._aliases = {}  # "__main__" -> the module run as __main__
+
+    def alias(self, name, target):
+        """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
+        self._aliases[name] = target
 
     # -- finder --
     def find_spec(self, fullname, path=None, target=None):
@@ -162,12 +167,14 @@ class OxidizedFinder:
 
     # -- InspectLoader --
     def get_code(self, fullname):
+        fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
         if number is None:
             raise ImportError("no embedded module named %r" % fullname, name=fullname)
         return marshal.loads(self._payload.data(number))
 
     def get_source(self, fullname):
+        fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
         if number is None:
             if fullname in self._extensions:
@@ -180,6 +187,7 @@ class OxidizedFinder:
         return decode(bytes(source))
 
     def is_package(self, fullname):
+        fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
         if number is None:
             if fullname in self._extensions:
