@@ -26,9 +26,14 @@ def find_python(version: str) -> str | None:
         candidates.append(which)
     for exe in candidates:
         probe = subprocess.run(
-            [exe, "-c", "import sysconfig,os;p=os.path.join(sysconfig.get_config_var('LIBPL') or '',"
-             "sysconfig.get_config_var('LIBRARY') or '');print(p.endswith('.a') and os.path.isfile(p))"],
-            capture_output=True, text=True,
+            [
+                exe,
+                "-c",
+                "import sysconfig,os;p=os.path.join(sysconfig.get_config_var('LIBPL') or '',"
+                "sysconfig.get_config_var('LIBRARY') or '');print(p.endswith('.a') and os.path.isfile(p))",
+            ],
+            capture_output=True,
+            text=True,
         )
         if probe.stdout.strip() == "True":
             return exe
@@ -62,10 +67,16 @@ class Project:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "pyoxidizer", *args],
-            cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=600,
+            cwd=self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"pyoxidizer {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"pyoxidizer {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def build(self, *args: str) -> Path:

@@ -34,7 +34,10 @@ from pyoxidizer.resources import (
 from pyoxidizer.rules import apply_rule
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
-RUNTIME_MODULES = (("_pyoxidizer_importer", "importer.py"), ("_pyoxidizer_bootstrap", "bootstrap.py"))
+RUNTIME_MODULES = (
+    ("_pyoxidizer_importer", "importer.py"),
+    ("_pyoxidizer_bootstrap", "bootstrap.py"),
+)
 COMPILE_CHUNK = 250
 
 
@@ -94,12 +97,14 @@ def _co_filename(module: ModuleSource) -> str:
 
 def compile_modules(
     modules: list[ModuleSource], compiler: BytecodeCompiler, reporter: Reporter
-) -> list[bytes]:
+) -> list[bytes | None]:
     jobs = [
-        CompileJob(m.name, m.source, _co_filename(m), m.optimize_level, str(m.origin or ""))
+        CompileJob(
+            m.name, m.source, _co_filename(m), m.optimize_level, str(m.origin or ""), m.optional
+        )
         for m in modules
     ]
-    out: list[bytes] = []
+    out: list[bytes | None] = []
     for start in range(0, len(jobs), COMPILE_CHUNK):
         out.extend(compiler.compile(jobs[start : start + COMPILE_CHUNK]))
         reporter.progress("compiling bytecode", len(out), len(jobs))
@@ -112,7 +117,7 @@ def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
         CompileJob(name, (runtime / filename).read_bytes(), f"<pyoxidizer {filename}>", 0)
         for name, filename in RUNTIME_MODULES
     ]
-    codes = compiler.compile(jobs)
+    codes = [code or b"" for code in compiler.compile(jobs)]
     # Code objects stay as the target's marshal bytes: the launcher unmarshals each one.
     return marshal.dumps(tuple(zip([n for n, _ in RUNTIME_MODULES], codes, strict=True)), 4)
 
@@ -214,19 +219,32 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     if exe.is_file() and read_stamp(app_dir) == stamp:
         reporter.stage("application is up to date")
         return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=True)
-    compiler = BytecodeCompiler(dist.python_exe, options.cache_dir / "bytecode" / f"{dist.cache_tag}-{dist.identity()}.marshal")
+    compiler = BytecodeCompiler(
+        dist.python_exe,
+        options.cache_dir / "bytecode" / f"{dist.cache_tag}-{dist.identity()}.marshal",
+    )
     modules = sorted(collector.modules.values(), key=lambda m: m.name)
     reporter.stage(f"compiling {len(modules)} modules with {dist.python_exe.name}")
-    codes = dict(zip([m.name for m in modules], compile_modules(modules, compiler, reporter), strict=True))
+    codes: dict[str, bytes] = {}
+    for module, code in zip(modules, compile_modules(modules, compiler, reporter), strict=True):
+        if code is None:
+            collector.drop_module(module.name, "its source does not compile")
+            reporter.detail(f"skipped {module.name}: its source does not compile")
+        else:
+            codes[module.name] = code
     boot = bootstrap_blob(compiler)
     compiler.save()
     assert compiler.magic is not None
     parts = materialise(collector, codes, compiler.magic, dist)
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
-    payload, index_len = write_payload(payload_header(config.embedded, config.run, boot), parts.entries)
+    payload, index_len = write_payload(
+        payload_header(config.embedded, config.run, boot), parts.entries
+    )
     offset = launcher.stat().st_size
     trailer = write_trailer(offset, payload, index_len)
-    exe = assemble_app(app_dir, config.build.application_name, launcher, [payload, trailer], parts.files, stamp)
+    exe = assemble_app(
+        app_dir, config.build.application_name, launcher, [payload, trailer], parts.files, stamp
+    )
     return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
 
 

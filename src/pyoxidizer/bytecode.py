@@ -1,8 +1,9 @@
 """Compile module sources to bytecode with the *target* interpreter, deterministically.
 
-All sources of a build go to one subprocess of the distribution's interpreter, in sorted
-order, with a fixed hash seed (set and frozenset constants are marshalled in hash order).
-Results are cached by content so a rebuild only compiles what changed.
+Sources go to a subprocess of the distribution's interpreter running ``bytecode_worker.py``,
+in sorted order, with a fixed hash seed (set and frozenset constants are marshalled in hash
+order); the worker normalises marshal's reference flags so each module's bytes depend on
+its source alone. Results are cached by content so a rebuild only compiles what changed.
 """
 
 from __future__ import annotations
@@ -14,26 +15,10 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources as importlib_resources
 from pathlib import Path
 
 from pyoxidizer.errors import BytecodeError
-
-# Runs inside the target interpreter: reads a marshalled list of
-# (name, source, filename, optimize) and writes a marshalled list of
-# ("ok", code bytes) or ("error", message), then the pyc magic number.
-_WORKER = r"""
-import importlib.util, marshal, sys
-jobs = marshal.loads(sys.stdin.buffer.read())
-out = []
-for name, source, filename, optimize in jobs:
-    try:
-        code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
-        out.append(("ok", marshal.dumps(code)))
-    except (SyntaxError, ValueError) as exc:
-        where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
-        out.append(("error", f"{where}{exc.__class__.__name__}: {getattr(exc, 'msg', exc)}"))
-sys.stdout.buffer.write(marshal.dumps((out, importlib.util.MAGIC_NUMBER)))
-"""
 
 
 @dataclass(frozen=True)
@@ -43,6 +28,7 @@ class CompileJob:
     filename: str  # becomes co_filename
     optimize: int
     origin: str = ""  # where the source came from, for messages
+    optional: bool = False  # a failure drops the module instead of failing the build
 
     def key(self) -> bytes:
         h = hashlib.sha256()
@@ -72,21 +58,33 @@ class BytecodeCompiler:
             return {}  # a damaged cache is only a slower build
         return data if isinstance(data, dict) else {}
 
-    def compile(self, jobs: Sequence[CompileJob]) -> list[bytes]:
+    def compile(self, jobs: Sequence[CompileJob]) -> list[bytes | None]:
+        """Bytecode per job; None for an optional job whose source does not compile."""
         keys = [job.key() for job in jobs]
-        missing = sorted({k: j for k, j in zip(keys, jobs, strict=True) if k not in self._cache}.items(),
-                         key=lambda kv: kv[1].name)
+        todo = {k: j for k, j in zip(keys, jobs, strict=True) if not self._known(k, j)}
+        missing = sorted(todo.items(), key=lambda kv: kv[1].name)
         if missing or self.magic is None:
             self._compile_missing([job for _, job in missing], [k for k, _ in missing])
-        return [self._cache[k] for k in keys]
+        return [self._cache.get(k) or None for k in keys]
+
+    def _known(self, key: bytes, job: CompileJob) -> bool:
+        # b"" records a source that failed to compile; only optional jobs may reuse that.
+        cached = self._cache.get(key)
+        return cached is not None and (bool(cached) or job.optional)
 
     def _compile_missing(self, jobs: list[CompileJob], keys: list[bytes]) -> None:
         payload = marshal.dumps([(j.name, j.source, j.filename, j.optimize) for j in jobs])
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
-        for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
-            env.pop(var, None)
+        # Not -I: it would ignore PYTHONHASHSEED, and set constants are marshalled in hash
+        # order. The environment is cleaned by hand instead; cwd "/" keeps sys.path[0] inert.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONHASHSEED"] = "0"
+        worker = (importlib_resources.files("pyoxidizer") / "bytecode_worker.py").read_text()
         proc = subprocess.run(
-            [str(self.python_exe), "-I", "-S", "-c", _WORKER], input=payload, capture_output=True, env=env
+            [str(self.python_exe), "-s", "-S", "-c", worker],
+            input=payload,
+            capture_output=True,
+            env=env,
+            cwd="/",
         )
         if proc.returncode != 0:
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
@@ -95,12 +93,12 @@ class BytecodeCompiler:
         errors = [
             f"cannot compile module {job.name!r} ({job.origin or job.filename}): {value}"
             for job, (status, value) in zip(jobs, results, strict=True)
-            if status != "ok"
+            if status != "ok" and not job.optional
         ]
         if errors:
             raise BytecodeError("\n".join(errors))
-        for key, (_, code) in zip(keys, results, strict=True):
-            self._cache[key] = code
+        for key, (status, code) in zip(keys, results, strict=True):
+            self._cache[key] = code if status == "ok" else b""
         self.magic = self._cache[b"magic"] = magic
         self.compiled_count += len(jobs)
         self._dirty = True

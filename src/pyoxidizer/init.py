@@ -34,8 +34,8 @@ _EMBEDDED_NOTES: dict[str, tuple[str, object]] = {
     "sys_frozen": ("Set sys.frozen = True.", None),
     "sys_meipass": ("Set sys._MEIPASS to the executable's directory.", None),
     "sys_paths": (
-        "Entries added to sys.path ($ORIGIN = the executable's directory); implies "
-        "filesystem_importer = true.",
+        "Entries added to sys.path ($ORIGIN = the executable's directory). Setting it "
+        "turns on filesystem_importer.",
         None,
     ),
     "raw_allocator": ("Memory allocator: 'system', 'jemalloc', 'rust' or 'mimalloc'.", None),

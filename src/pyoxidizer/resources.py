@@ -22,6 +22,7 @@ class ModuleSource:
     optimize_level: int = 0
     include_source: bool = True
     location: str = EMBEDDED
+    optional: bool = False  # dropped, not fatal, if the source does not compile
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,18 @@ class ResourceCollector:
         if self.extensions.pop(name, None) is not None:
             self.decisions.append(Decision(rule, "removed", "extension", name, reason))
 
+    def drop_module(self, name: str, reason: str) -> None:
+        del self.modules[name]
+        self.decisions.append(Decision("bytecode", "removed", "module", name, reason))
+
     def skip(self, flavor: str, name: str, rule: str, reason: str) -> None:
         self.decisions.append(Decision(rule, "skipped", flavor, name, reason))
 
     def add_missing_parents(self) -> None:
         """Create empty packages for parents nobody packaged (spec 12.2.3)."""
-        names = set(self.modules) | set(self.extensions) | {r.package for r in self.resources.values()}
+        names = (
+            set(self.modules) | set(self.extensions) | {r.package for r in self.resources.values()}
+        )
         for name in sorted(names):
             parts = name.split(".")
             for i in range(1, len(parts)):
@@ -104,7 +111,9 @@ class ResourceCollector:
                     location = child.location if child else EMBEDDED
                     self.modules[parent] = ModuleSource(parent, b"", True, None, location=location)
                     self.decisions.append(
-                        Decision("packaging", "added", "module", parent, f"missing parent of {name}")
+                        Decision(
+                            "packaging", "added", "module", parent, f"missing parent of {name}"
+                        )
                     )
 
 

@@ -98,9 +98,17 @@ def test_excludes_and_unlisted_packages_are_not_packaged(project: Project) -> No
 
 
 def test_optimize_level_strips_asserts_and_docstrings(project: Project) -> None:
-    project.write("src/opt.py", '"""doc"""\ntry:\n    assert False\n    R = "kept"\nexcept AssertionError:\n    R = "raised"\n')
+    project.write(
+        "src/opt.py",
+        '"""doc"""\ntry:\n    assert False\n    R = "kept"\nexcept AssertionError:\n    R = "raised"\n',
+    )
     rules = APP_RULE.replace('["myapp", "single"]', '["opt"]').format(extra="optimize_level = 2")
-    project.write("pyoxidizer.toml", config_text(run='mode = "eval"\ncode = "import opt; print(opt.R, opt.__doc__)"', rules=rules))
+    project.write(
+        "pyoxidizer.toml",
+        config_text(
+            run='mode = "eval"\ncode = "import opt; print(opt.R, opt.__doc__)"', rules=rules
+        ),
+    )
     assert run_exe(project.build()).stdout.strip() == "kept None"
 
 

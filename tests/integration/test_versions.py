@@ -26,7 +26,9 @@ def test_stdlib_and_extension_modules_work(project: Project, version: str) -> No
     python = find_python(version)
     if python is None:
         pytest.skip(f"CPython {version} with a static libpython is not installed here")
-    project.write("pyoxidizer.toml", config_text(python=python, run=f'mode = "eval"\ncode = "{CODE}"'))
+    project.write(
+        "pyoxidizer.toml", config_text(python=python, run=f'mode = "eval"\ncode = "{CODE}"')
+    )
     exe = project.build()
     proc = run_exe(exe, "arg one", "two")
     assert proc.returncode == 0, proc.stderr

@@ -100,7 +100,15 @@ def test_corrupted_blob_raises_import_error() -> None:
 
 # Modules the runtime may import at module level: builtin or frozen in every supported
 # CPython, plus what the launcher itself provides.
-ALLOWED = {"sys", "_imp", "marshal", "posix", "_frozen_importlib", "_pyoxidizer", "_pyoxidizer_importer"}
+ALLOWED = {
+    "sys",
+    "_imp",
+    "marshal",
+    "posix",
+    "_frozen_importlib",
+    "_pyoxidizer",
+    "_pyoxidizer_importer",
+}
 
 
 @pytest.mark.parametrize("filename", ["importer.py", "bootstrap.py"])

@@ -110,8 +110,8 @@ def test_runtime_constants_match_the_format() -> None:
     assert importer.TRAILER_MAGIC == fmt.TRAILER_MAGIC
     assert importer.PAYLOAD_MAGIC == fmt.PAYLOAD_MAGIC
     assert importer.FORMAT_VERSION == fmt.FORMAT_VERSION
-    assert importer.HEADER_SIZE == fmt.HEADER.size
-    assert importer.RECORD_WORDS * 4 == fmt.RECORD.size
+    assert fmt.HEADER.size == importer.HEADER_SIZE
+    assert fmt.RECORD.size == importer.RECORD_WORDS * 4
     for kind in fmt.Kind:
         assert getattr(importer, f"KIND_{kind.name}") == kind.value
     assert importer.FLAG_PACKAGE == fmt.EntryFlag.PACKAGE

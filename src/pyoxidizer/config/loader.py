@@ -170,19 +170,20 @@ def _section_tables(data: Mapping[str, object], path: Path, problems: list[str])
         if name not in tables:
             hint = v.did_you_mean(name, SECTIONS)
             problems.append(f"{path}: unknown section {name!r}{hint}")
-        elif isinstance(value, dict):
+            continue
+        if isinstance(value, dict):
             problems.append(f"{path}: section [{name}] must be written [[{name}]] (see spec 7.3)")
-        elif not isinstance(value, list):
-            problems.append(
-                f"{path}: {name!r} must be sections written [[{name}]] (got {v.got(value)})"
-            )
-        else:
-            for index, item in enumerate(value):
-                where = v.Where(path, name, index)
-                if isinstance(item, dict):
-                    tables[name].append((where, item))
-                else:
-                    problems.append(f"{where} must be a table (got {v.got(item)})")
+            value = [value]  # still check its keys, as if written [[name]]
+        if not isinstance(value, list):
+            got = v.got(value)
+            problems.append(f"{path}: {name!r} must be sections written [[{name}]] (got {got})")
+            continue
+        for index, item in enumerate(value):
+            where = v.Where(path, name, index)
+            if isinstance(item, dict):
+                tables[name].append((where, item))
+            else:
+                problems.append(f"{where} must be a table (got {v.got(item)})")
     return tables
 
 

@@ -79,6 +79,24 @@ class PackagingRule:
     def label(self) -> str:
         return f"[[packaging_rule]] #{self.index + 1} (type = {self.type!r})"
 
+    # Typed accessors: the loader already checked each value's type.
+    def text(self, key: str, default: str = "") -> str:
+        return str(self.options.get(key, default))
+
+    def flag(self, key: str, default: bool) -> bool:
+        return bool(self.options.get(key, default))
+
+    def number(self, key: str, default: int = 0) -> int:
+        value = self.options.get(key, default)
+        return value if isinstance(value, int) else default
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.options.get(key, ())
+        return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+
+    def path(self, key: str) -> Path:
+        return Path(str(self.options[key]))
+
 
 @dataclass(frozen=True)
 class DistributionSection:

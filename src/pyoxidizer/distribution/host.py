@@ -83,7 +83,9 @@ def probe_host_distribution(python_exe: str) -> Distribution:
             [python_exe, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=60
         )
     except OSError as exc:
-        raise DistributionError(f"cannot run Python interpreter {python_exe!r}: {exc.strerror}") from exc
+        raise DistributionError(
+            f"cannot run Python interpreter {python_exe!r}: {exc.strerror}"
+        ) from exc
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
         raise DistributionError(f"Python interpreter {python_exe!r} failed to start: {tail[0]}")
@@ -96,7 +98,9 @@ def probe_host_distribution(python_exe: str) -> Distribution:
             f"supported versions are {wanted}"
         )
     if info["gil_disabled"]:
-        raise DistributionError(f"Python interpreter {python_exe!r} is a free-threaded build; not supported yet")
+        raise DistributionError(
+            f"Python interpreter {python_exe!r} is a free-threaded build; not supported yet"
+        )
     static_lib = Path(info["static_lib"])
     if not static_lib.name.endswith(".a") or not static_lib.is_file():
         raise DistributionError(

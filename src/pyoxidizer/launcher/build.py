@@ -27,8 +27,11 @@ def launcher_source() -> bytes:
 
 def compile_command(dist: Distribution, source: Path, obj: Path, release: bool) -> list[str]:
     opt = ["-O2"] if release else ["-O1", "-g"]
+    # The work directory is random: map it away so debug info (and the build id) is stable.
+    reproducible = [f"-ffile-prefix-map={source.parent}=/pyoxidizer-launcher"]
     # -isystem: CPython's own headers are not ours to hold to -Werror.
-    return [*dist.cc, *opt, *WARNINGS, "-isystem", str(dist.include_dir), "-c", str(source), "-o", str(obj)]
+    include = ["-isystem", str(dist.include_dir)]
+    return [*dist.cc, *opt, *WARNINGS, *reproducible, *include, "-c", str(source), "-o", str(obj)]
 
 
 def link_command(dist: Distribution, obj: Path, out: Path, release: bool) -> list[str]:
@@ -51,12 +54,12 @@ def link_command(dist: Distribution, obj: Path, out: Path, release: bool) -> lis
 def cache_key(dist: Distribution, release: bool) -> str:
     h = hashlib.sha256(launcher_source())
     h.update(dist.identity().encode())
-    h.update(repr((release, WARNINGS, dist.cc, dist.link_libs)).encode())
+    h.update(repr((release, WARNINGS, dist.cc, dist.link_libs, "prefix-map-cwd")).encode())
     return h.hexdigest()[:20]
 
 
-def _run(cmd: Sequence[str], what: str) -> None:
-    proc = subprocess.run(list(cmd), capture_output=True, text=True)
+def _run(cmd: Sequence[str], what: str, cwd: Path) -> None:
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, cwd=cwd)
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
         raise LauncherError(f"{what} failed ({' '.join(cmd[:2])} ...):\n{detail}")
@@ -73,8 +76,9 @@ def ensure_launcher(dist: Distribution, release: bool, cache_dir: Path) -> tuple
         source = work / "launcher.c"
         source.write_bytes(launcher_source())
         obj = work / "launcher.o"
-        _run(compile_command(dist, source, obj, release), "compiling the launcher")
+        # Run in the work directory: debug info records it, and it is mapped away.
+        _run(compile_command(dist, source, obj, release), "compiling the launcher", work)
         linked = work / "launcher"
-        _run(link_command(dist, obj, linked, release), "linking the launcher")
+        _run(link_command(dist, obj, linked, release), "linking the launcher", work)
         os.replace(linked, out)
     return out, True

@@ -54,7 +54,9 @@ def runtime_dict(embedded: EmbeddedPythonConfig, run: RunConfig) -> dict[str, ob
     }
 
 
-def payload_header(embedded: EmbeddedPythonConfig, run: RunConfig, bootstrap: bytes) -> PayloadHeader:
+def payload_header(
+    embedded: EmbeddedPythonConfig, run: RunConfig, bootstrap: bytes
+) -> PayloadHeader:
     check_allocator(embedded)
     return PayloadHeader(
         config_flags=config_flags(embedded),

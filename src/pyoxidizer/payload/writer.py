@@ -107,7 +107,9 @@ def _record(entry: PayloadEntry, blobs: _Blobs) -> bytes:
 def _check_unique(ordered: list[PayloadEntry]) -> None:
     for before, after in zip(ordered, ordered[1:], strict=False):
         if (before.kind, before.name) == (after.kind, after.name):
-            raise PayloadError(f"two embedded {after.kind.name.lower()} entries are named {after.name!r}")
+            raise PayloadError(
+                f"two embedded {after.kind.name.lower()} entries are named {after.name!r}"
+            )
 
 
 def write_trailer(payload_offset: int, payload: bytes, index_len: int) -> bytes:

@@ -22,6 +22,7 @@ class FileRuleOptions:
     include_resources: bool = True
     location: str = "embedded"
     excludes: tuple[str, ...] = ()
+    optional_modules: bool = False
 
 
 def add_found(
@@ -40,7 +41,9 @@ def add_found(
     return count
 
 
-def _resource(item: Found, options: FileRuleOptions) -> ModuleSource | ResourceData | ExtensionModule:
+def _resource(
+    item: Found, options: FileRuleOptions
+) -> ModuleSource | ResourceData | ExtensionModule:
     data = item.path.read_bytes()
     if item.kind == "module":
         return ModuleSource(
@@ -51,6 +54,7 @@ def _resource(item: Found, options: FileRuleOptions) -> ModuleSource | ResourceD
             optimize_level=options.optimize_level,
             include_source=options.include_source,
             location=options.location,
+            optional=options.optional_modules,
         )
     if item.kind == "extension":
         return ExtensionModule(item.name, data, item.path, location=options.location)

@@ -31,7 +31,9 @@ def _load(ext: ExtensionModule) -> ExtensionModule:
     return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin)
 
 
-def _add(names: list[str], dist: Distribution, collector: ResourceCollector, rule: PackagingRule) -> int:
+def _add(
+    names: list[str], dist: Distribution, collector: ResourceCollector, rule: PackagingRule
+) -> int:
     available = available_extensions(dist)
     for name in names:
         collector.add(_load(available[name]), rule.label)
@@ -39,7 +41,7 @@ def _add(names: list[str], dist: Distribution, collector: ResourceCollector, rul
 
 
 def apply_policy(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
-    policy = str(rule.options["policy"])
+    policy = rule.text("policy")
     available = available_extensions(dist)
     if policy == "minimal":
         return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, rule)
@@ -60,13 +62,13 @@ def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> N
 
 
 def apply_includes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
-    names = list(rule.options["includes"])  # type: ignore[call-overload]
+    names = list(rule.texts("includes"))
     _check_known(names, dist, rule)
     return _add(names, dist, collector, rule)
 
 
 def apply_excludes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
-    excludes = set(rule.options["excludes"])  # type: ignore[call-overload]
+    excludes = set(rule.texts("excludes"))
     _check_known(sorted(excludes), dist, rule)
     keep = sorted(n for n in available_extensions(dist) if n not in excludes)
     for name in sorted(excludes):

@@ -31,17 +31,18 @@ def _find(root: Path, package: str, dist: Distribution, rule: PackagingRule) -> 
         )
 
 
-def apply_package_root(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
-    opts = rule.options
-    root = Path(str(opts["path"]))
+def apply_package_root(
+    rule: PackagingRule, dist: Distribution, collector: ResourceCollector
+) -> int:
+    root = rule.path("path")
     if not root.is_dir():
         raise RuleError(f"{rule.label}: path {str(root)!r} is not a directory")
     options = FileRuleOptions(
-        optimize_level=int(opts.get("optimize_level", 0)),  # type: ignore[call-overload]
-        include_source=bool(opts.get("include_source", True)),
-        location=str(opts.get("install_location", "embedded")),
-        excludes=tuple(opts.get("excludes", ())),  # type: ignore[call-overload]
+        optimize_level=rule.number("optimize_level"),
+        include_source=rule.flag("include_source", True),
+        location=rule.text("install_location", "embedded"),
+        excludes=rule.texts("excludes"),
     )
-    packages = tuple(opts.get("packages", ()))  # type: ignore[call-overload]
+    packages = rule.texts("packages")
     found = [item for package in packages for item in _find(root, package, dist, rule)]
     return add_found(found, options, collector, rule.label)

@@ -21,14 +21,15 @@ def is_test_module(name: str) -> bool:
 
 
 def apply_stdlib(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
-    opts = rule.options
     options = FileRuleOptions(
-        optimize_level=int(opts.get("optimize_level", 0)),  # type: ignore[call-overload]
-        include_source=bool(opts.get("include_source", True)),
-        include_resources=bool(opts.get("include_resources", False)),
-        location=str(opts.get("install_location", "embedded")),
+        optimize_level=rule.number("optimize_level"),
+        include_source=rule.flag("include_source", True),
+        include_resources=rule.flag("include_resources", False),
+        location=rule.text("install_location", "embedded"),
+        # The stdlib ships deliberately invalid files (test data such as bad-syntax samples).
+        optional_modules=True,
     )
-    exclude_tests = bool(opts.get("exclude_test_modules", True))
+    exclude_tests = rule.flag("exclude_test_modules", True)
     # Extension modules are chosen by the stdlib-extension rules, not by this one.
     found = (
         item

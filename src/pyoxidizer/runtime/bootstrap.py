@@ -103,7 +103,7 @@ def _write_modules_file(directory):
     import uuid
 
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "modules-%s" % uuid.uuid4())
+    path = os.path.join(directory, f"modules-{uuid.uuid4()}")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("".join(name + "\n" for name in sorted(sys.modules)))
 
@@ -112,7 +112,7 @@ def _run_module(name):
     main = sys.modules["__main__"]
     spec = _state["finder"].find_spec(name)
     if spec is None:
-        raise ImportError("no embedded module named %r to run as __main__" % name, name=name)
+        raise ImportError(f"no embedded module named {name!r} to run as __main__", name=name)
     if spec.submodule_search_locations is not None:
         return _run_module(name + ".__main__")
     code = spec.loader.get_code(name)

@@ -13,12 +13,11 @@ The payload layout is defined in ``pyoxidizer/payload/format.py``; the constants
 repeat it and a test checks that they agree.
 """
 
+import _frozen_importlib
 import _imp
 import marshal
 import posix
 import sys
-
-import _frozen_importlib
 
 TRAILER_MAGIC = b"PYOXTRLR"
 PAYLOAD_MAGIC = b"PYOXPAYL"
@@ -162,7 +161,7 @@ class OxidizedFinder:
         written = 0
         while written < len(data):
             written += posix.write(fd, data[written:])
-        memory_spec = _frozen_importlib.ModuleSpec(spec.name, self, origin="/proc/self/fd/%d" % fd)
+        memory_spec = _frozen_importlib.ModuleSpec(spec.name, self, origin=f"/proc/self/fd/{fd}")
         return _imp.create_dynamic(memory_spec)
 
     # -- InspectLoader --
@@ -170,7 +169,7 @@ class OxidizedFinder:
         fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
         if number is None:
-            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+            raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
         return marshal.loads(self._payload.data(number))
 
     def get_source(self, fullname):
@@ -179,7 +178,7 @@ class OxidizedFinder:
         if number is None:
             if fullname in self._extensions:
                 return None
-            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+            raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
         source = self._payload.source(number)
         if source is None:
             return None
@@ -192,7 +191,7 @@ class OxidizedFinder:
         if number is None:
             if fullname in self._extensions:
                 return False
-            raise ImportError("no embedded module named %r" % fullname, name=fullname)
+            raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
         return bool(self._payload.flags(number) & FLAG_PACKAGE)
 
     def module_names(self):

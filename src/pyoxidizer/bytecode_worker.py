@@ -1,0 +1,148 @@
+"""Runs inside the *target* interpreter (as a script): compile sources to marshalled code.
+
+Input on stdin: a marshalled list of (name, source, filename, optimize). Output on stdout:
+a marshalled tuple (results, pyc magic) where each result is ("ok", code bytes) or
+("error", message). Only the standard library is used: this file is not imported by the
+build, it is executed by the distribution's interpreter.
+
+marshal output depends on the history of the process that writes it: an object whose
+reference count is above one gets a "may be referenced again" flag even when nothing in
+the stream refers back to it. ``normalize`` keeps the flag only on objects that are
+referred back to, so each module's bytes depend on its source alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import sys
+
+FLAG_REF = 0x80
+_NO_PAYLOAD = set(b"0NFTS.")
+_FIXED = {ord("i"): 4, ord("I"): 8, ord("g"): 8, ord("y"): 16}
+_SIZED32 = set(b"stuaA")
+_SIZED8 = set(b"zZ")
+_SEQUENCE32 = set(b"([<>")
+if sys.version_info >= (3, 11):
+    _CODE_INTS, _CODE_OBJECTS, _CODE_TAIL = 5, 8, 2
+else:
+    _CODE_INTS, _CODE_OBJECTS, _CODE_TAIL = 6, 8, 1
+
+
+class _Walker:
+    """Walks one marshal stream; with ``keep`` given, writes it back with refs renumbered."""
+
+    def __init__(self, data: bytes, keep: set[int] | None) -> None:
+        self.data = data
+        self.pos = 0
+        self.keep = keep
+        self.used: set[int] = set()
+        self.flagged = 0
+        self.renumber: dict[int, int] = {}
+        self.out = bytearray()
+
+    def _copy(self, n: int) -> None:
+        self.out += self.data[self.pos : self.pos + n]
+        self.pos += n
+
+    def _u32(self) -> int:
+        return int.from_bytes(self.data[self.pos : self.pos + 4], "little", signed=True)
+
+    def _type_byte(self) -> int:
+        byte = self.data[self.pos]
+        self.pos += 1
+        if byte & FLAG_REF:
+            index = self.flagged
+            self.flagged += 1
+            if self.keep is None or index in self.keep:
+                self.renumber[index] = len(self.renumber)
+            else:
+                byte &= ~FLAG_REF
+        self.out.append(byte)
+        return byte & ~FLAG_REF
+
+    def obj(self) -> None:
+        kind = self._type_byte()
+        if kind in _NO_PAYLOAD:
+            return
+        if kind in _FIXED:
+            self._copy(_FIXED[kind])
+        elif kind == ord("l"):
+            self._copy(4 + 2 * abs(self._u32()))
+        elif kind in _SIZED32:
+            self._copy(4 + self._u32())
+        elif kind in _SIZED8 or kind == ord("f"):
+            self._copy(1 + self.data[self.pos])
+        elif kind == ord("x"):
+            self._copy(1 + self.data[self.pos])
+            self._copy(1 + self.data[self.pos])
+        else:
+            self._container(kind)
+
+    def _container(self, kind: int) -> None:
+        if kind in _SEQUENCE32:
+            count = self._u32()
+            self._copy(4)
+            for _ in range(count):
+                self.obj()
+        elif kind == ord(")"):
+            count = self.data[self.pos]
+            self._copy(1)
+            for _ in range(count):
+                self.obj()
+        elif kind == ord("{"):
+            while self.data[self.pos] != ord("0"):
+                self.obj()
+                self.obj()
+            self._copy(1)
+        elif kind == ord("r"):
+            index = self._u32()
+            self.used.add(index)
+            self.pos += 4
+            self.out += self.renumber.get(index, index).to_bytes(4, "little")
+        elif kind == ord("c"):
+            self._code()
+        else:
+            raise ValueError(f"unknown marshal type {chr(kind)!r} at {self.pos - 1}")
+
+    def _code(self) -> None:
+        self._copy(4 * _CODE_INTS)
+        for _ in range(_CODE_OBJECTS):
+            self.obj()
+        self._copy(4)  # firstlineno
+        for _ in range(_CODE_TAIL):
+            self.obj()
+
+
+def normalize(data: bytes) -> bytes:
+    """The same marshal stream with only the back-referenced objects flagged."""
+    survey = _Walker(data, None)
+    survey.obj()
+    rewrite = _Walker(data, survey.used)
+    rewrite.obj()
+    if rewrite.pos != len(data):
+        raise ValueError("marshal stream has trailing data")
+    return bytes(rewrite.out)
+
+
+def compile_one(source: bytes, filename: str, optimize: int) -> bytes:
+    code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+    return normalize(marshal.dumps(code))
+
+
+def main() -> None:
+    jobs = marshal.loads(sys.stdin.buffer.read())
+    results: list[tuple[str, bytes | str]] = []
+    for _name, source, filename, optimize in jobs:
+        try:
+            results.append(("ok", compile_one(source, filename, optimize)))
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"line {line}: " if line else ""
+            message = getattr(exc, "msg", None) or str(exc)
+            results.append(("error", f"{where}{type(exc).__name__}: {message}"))
+    sys.stdout.buffer.write(marshal.dumps((results, importlib.util.MAGIC_NUMBER)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Bytecode is compiled by the target interpreter and does not depend on process history."""
+
+from __future__ import annotations
+
+import marshal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyoxidizer import bytecode_worker
+from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
+from pyoxidizer.errors import BytecodeError
+from tests.conftest import SUPPORTED, find_python
+
+SOURCE = b"import os\nNAMES = {'alpha', 'beta', 'gamma'}\ndef f(x):\n    return os.path.join(x, 'beta')\n"
+
+HISTORY = """
+import sys
+sys.path.insert(0, {src!r})
+import bytecode_worker as w
+if {warm}:
+    import glob, os
+    for p in sorted(glob.glob(os.path.dirname(os.__file__) + '/*.py'))[:80]:
+        try:
+            w.compile_one(open(p, 'rb').read(), p, 0)
+        except SyntaxError:
+            pass
+sys.stdout.buffer.write(w.compile_one({source!r}, 'm.py', 0))
+"""
+
+
+@pytest.mark.parametrize("version", SUPPORTED)
+def test_output_does_not_depend_on_what_was_compiled_before(version: str) -> None:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed here")
+    src = str(Path(bytecode_worker.__file__).parent)
+
+    def run(warm: bool) -> bytes:
+        script = HISTORY.format(src=src, warm=warm, source=SOURCE)
+        env = {"PYTHONHASHSEED": "0"}
+        return subprocess.run(
+            [python, "-s", "-S", "-c", script], capture_output=True, env=env, check=True
+        ).stdout
+
+    assert run(False) == run(True)
+
+
+def test_normalize_keeps_the_code_object_equal() -> None:
+    code = compile(SOURCE, "m.py", "exec")
+    assert marshal.loads(bytecode_worker.normalize(marshal.dumps(code))) == code
+
+
+def test_compiler_uses_the_target_and_caches(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.marshal"
+    compiler = BytecodeCompiler(Path(sys.executable), cache)
+    job = CompileJob("m", SOURCE, "m.py", 0)
+    (code,) = compiler.compile([job])
+    assert code is not None and compiler.compiled_count == 1
+    ns: dict[str, object] = {}
+    exec(marshal.loads(code), ns)
+    assert ns["NAMES"] == {"alpha", "beta", "gamma"}
+    compiler.save()
+    again = BytecodeCompiler(Path(sys.executable), cache)
+    assert again.compile([job]) == [code] and again.compiled_count == 0
+
+
+def test_syntax_error_names_module_and_line(tmp_path: Path) -> None:
+    compiler = BytecodeCompiler(Path(sys.executable), None)
+    bad = CompileJob("pkg.bad", b"x = 1\ndef (:\n", "pkg/bad.py", 0, origin="/src/pkg/bad.py")
+    with pytest.raises(BytecodeError, match=r"'pkg.bad' \(/src/pkg/bad.py\): line 2"):
+        compiler.compile([bad])
+    optional = CompileJob("pkg.bad", b"def (:\n", "pkg/bad.py", 0, optional=True)
+    assert compiler.compile([optional]) == [None]
