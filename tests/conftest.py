@@ -81,10 +81,10 @@ class Project:
 
     def build(self, *args: str) -> Path:
         self.cli("build", *args)
-        return self.exe(release="--release" in args)
+        return self.exe(*(a for a in args if a == "--release" or not a.startswith("-")))
 
-    def exe(self, release: bool = False) -> Path:
-        out = self.cli("app-path", *(["--release"] if release else [])).stdout.strip()
+    def exe(self, *args: str) -> Path:
+        out = self.cli("app-path", *args).stdout.strip()
         name = out.split("/apps/")[1].split("/")[0]
         return Path(out) / name
 

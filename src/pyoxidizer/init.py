@@ -264,7 +264,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
+        # link() fails if the name exists, so a file created meanwhile is never replaced.
+        os.link(temporary, path)
+    except FileExistsError:
+        raise ConfigError([f"{path} already exists; refusing to overwrite it"]) from None
+    finally:
         temporary.unlink(missing_ok=True)
-        raise
