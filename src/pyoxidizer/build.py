@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import marshal
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pyoxidizer.resources import (
     is_app_relative,
 )
 from pyoxidizer.rules import apply_rule
+from pyoxidizer.stripping import strip_debug
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
 RUNTIME_MODULES = (
@@ -152,7 +154,11 @@ class Materialised:
 
 
 def materialise(
-    collector: ResourceCollector, codes: dict[str, bytes], magic: bytes, dist: Distribution
+    collector: ResourceCollector,
+    codes: dict[str, bytes],
+    magic: bytes,
+    dist: Distribution,
+    strip_cache: Path | None,
 ) -> Materialised:
     out = Materialised([], {})
     for module in collector.modules.values():
@@ -166,6 +172,8 @@ def materialise(
     for resource in collector.resources.values():
         _materialise_resource(resource, out)
     for ext in collector.extensions.values():
+        if strip_cache is not None and ext.data is not None:
+            ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache))
         _materialise_extension(ext, dist, out)
     return out
 
@@ -235,7 +243,8 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     boot = bootstrap_blob(compiler)
     compiler.save()
     assert compiler.magic is not None
-    parts = materialise(collector, codes, compiler.magic, dist)
+    strip_cache = options.cache_dir if options.release else None
+    parts = materialise(collector, codes, compiler.magic, dist, strip_cache)
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     payload, index_len = write_payload(
         payload_header(config.embedded, config.run, boot), parts.entries

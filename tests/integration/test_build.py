@@ -69,6 +69,16 @@ def test_release_build_is_separate_and_stripped(project: Project) -> None:
     assert release.parent.name == "release" and debug.parent.name == "debug"
     assert release.stat().st_size < debug.stat().st_size
     assert run_exe(release).stdout == "rel\n"
+    from pyoxidizer.payload.format import Kind
+    from pyoxidizer.payload.reader import locate_payload, read_payload
+
+    def embedded_decimal(exe: Path) -> bytes:
+        contents = read_payload(locate_payload(exe.read_bytes())[0])
+        return bytes(contents.by_kind(Kind.EXTENSION)["_decimal"].data)
+
+    # release builds embed extension modules without their debug info
+    assert b".debug_info" not in embedded_decimal(release)
+    assert len(embedded_decimal(release)) <= len(embedded_decimal(debug))
 
 
 def test_stdlib_rule_keys(project: Project) -> None:
