@@ -42,6 +42,7 @@ def assemble_app(
     app_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=app_dir.parent, prefix=f".{app_dir.name}.staging-"))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; an app directory is not
         exe = staging / exe_name
         with open(exe, "wb") as out:
             with open(launcher, "rb") as src:

@@ -67,6 +67,7 @@ def test_release_build_is_separate_and_stripped(project: Project) -> None:
     debug = project.build()
     release = project.build("--release")
     assert release.parent.name == "release" and debug.parent.name == "debug"
+    assert release.parent.stat().st_mode & 0o777 == 0o755
     assert release.stat().st_size < debug.stat().st_size
     assert run_exe(release).stdout == "rel\n"
     from pyoxidizer.payload.format import Kind

@@ -14,7 +14,7 @@ or corrupted index is caught before any of it is used. Each blob carries its own
 verified when the blob is first read, so the data itself is never read in full at start-up.
 
 Integers are little-endian. Offsets are relative to the payload start. ``docs/payload-format.md``
-describes the same layout in prose; ``launcher/launcher.c`` and ``runtime/_payload.py``
+describes the same layout in prose; ``launcher/launcher.c`` and ``runtime/importer.py``
 repeat the constants and a test checks that they agree with this module.
 """
 
