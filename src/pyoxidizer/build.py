@@ -22,7 +22,7 @@ from pyoxidizer.distribution import Distribution, probe_host_distribution
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.launcher import ensure_launcher
 from pyoxidizer.payload.format import Kind
-from pyoxidizer.payload.runtime_config import payload_header
+from pyoxidizer.payload.runtime_config import check_allocator, payload_header
 from pyoxidizer.payload.writer import PayloadEntry, write_payload, write_trailer
 from pyoxidizer.resources import (
     ExtensionModule,
@@ -214,8 +214,7 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     reporter.stage(f"processing config file {config.path}")
     dist = resolve_distribution(config, options)
     reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
-    header_check = payload_header(config.embedded, config.run, b"")  # validates early
-    del header_check
+    check_allocator(config.embedded)  # fail before the slow stages
     reporter.stage("resolving Python resources from packaging rules")
     collector = collect(config, dist, reporter)
     launcher, built = ensure_launcher(dist, options.release, options.cache_dir)

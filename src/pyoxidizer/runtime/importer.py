@@ -165,34 +165,29 @@ class OxidizedFinder:
         return _imp.create_dynamic(memory_spec)
 
     # -- InspectLoader --
-    def get_code(self, fullname):
+    def _lookup(self, fullname):
+        """(record number or None for an extension module); ImportError if unknown."""
         fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
-        if number is None:
+        if number is None and fullname not in self._extensions:
             raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
-        return marshal.loads(self._payload.data(number))
+        return number
+
+    def get_code(self, fullname):
+        number = self._lookup(fullname)
+        return None if number is None else marshal.loads(self._payload.data(number))
 
     def get_source(self, fullname):
-        fullname = self._aliases.get(fullname, fullname)
-        number = self._modules.get(fullname)
-        if number is None:
-            if fullname in self._extensions:
-                return None
-            raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
-        source = self._payload.source(number)
+        number = self._lookup(fullname)
+        source = None if number is None else self._payload.source(number)
         if source is None:
             return None
         decode = sys.modules["_frozen_importlib_external"].decode_source
         return decode(bytes(source))
 
     def is_package(self, fullname):
-        fullname = self._aliases.get(fullname, fullname)
-        number = self._modules.get(fullname)
-        if number is None:
-            if fullname in self._extensions:
-                return False
-            raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
-        return bool(self._payload.flags(number) & FLAG_PACKAGE)
+        number = self._lookup(fullname)
+        return number is not None and bool(self._payload.flags(number) & FLAG_PACKAGE)
 
     def module_names(self):
         """Names of every embedded module and extension module (for tools and tests)."""
