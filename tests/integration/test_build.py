@@ -109,6 +109,6 @@ def test_stdlib_rule_keys(project: Project) -> None:
 
 
 def test_stdlib_defaults_exclude_tests_and_keep_source(project: Project) -> None:
-    code = "import importlib.util as u, json; print(u.find_spec('test'), 'def dumps' in json.__loader__.get_source('json'))"
+    code = "import importlib.util as u, inspect, json; print(u.find_spec('test'), 'def dumps' in json.__loader__.get_source('json'), inspect.getsource(json.dumps).startswith('def dumps('))"
     project.write("pyoxidizer.toml", config_text(run=f'mode = "eval"\ncode = "{code}"'))
-    assert run_exe(project.build()).stdout == "None True\n"
+    assert run_exe(project.build()).stdout == "None True True\n"

@@ -1,0 +1,45 @@
+"""The stdlib extension-module rules decide which extension modules the binary can import."""
+
+from __future__ import annotations
+
+from tests.conftest import Project, config_text, run_exe
+
+PROBE = (
+    "import importlib;"
+    "print([n for n in ('math', '_json', '_sqlite3', '_decimal') "
+    "if not __import__('importlib.util').util.find_spec(n) is None])"
+)
+RUN = f'mode = "eval"\ncode = "{PROBE}"'
+
+
+def _seen(project: Project, rules: str, extensions: str) -> str:
+    project.write("pyoxidizer.toml", config_text(run=RUN, rules=rules, extensions=extensions))
+    proc = run_exe(project.build())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_minimal_plus_explicit_includes(project: Project) -> None:
+    rules = '[[packaging_rule]]\ntype = "stdlib-extensions-explicit-includes"\nincludes = ["math", "_json"]\n'
+    assert _seen(project, rules, 'policy = "minimal"') == "['math', '_json']"
+    assert _seen(project, "", 'policy = "minimal"') == "[]"
+
+
+def test_explicit_excludes_keep_everything_else(project: Project) -> None:
+    rules = '[[packaging_rule]]\ntype = "stdlib-extensions-explicit-excludes"\nexcludes = ["_sqlite3"]\n'
+    assert _seen(project, rules, 'policy = "minimal"') == "['math', '_json', '_decimal']"
+
+
+def test_unknown_extension_names_are_errors(project: Project) -> None:
+    rules = '[[packaging_rule]]\ntype = "stdlib-extensions-explicit-includes"\nincludes = ["nosuchmod"]\n'
+    project.write("pyoxidizer.toml", config_text(rules=rules))
+    proc = project.cli("build", check=False)
+    assert proc.returncode == 1 and "nosuchmod" in proc.stderr and "#3" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_variant_rule_names_available_variants(project: Project) -> None:
+    rules = '[[packaging_rule]]\ntype = "stdlib-extension-variant"\nextension = "readline"\nvariant = "libedit"\n'
+    project.write("pyoxidizer.toml", config_text(rules=rules))
+    proc = project.cli("build", check=False)
+    assert proc.returncode == 1 and "available variants: none" in proc.stderr
