@@ -143,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PyOxidizerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # A file system or process failure not anticipated by a stage: still one line.
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -59,7 +59,13 @@ def cache_key(dist: Distribution, release: bool) -> str:
 
 
 def _run(cmd: Sequence[str], what: str, cwd: Path) -> None:
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, cwd=cwd)
+    try:
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, cwd=cwd)
+    except OSError as exc:
+        raise LauncherError(
+            f"{what} failed: cannot run the C compiler {cmd[0]!r} ({exc.strerror}); "
+            "install gcc (scripts/install-system-deps.sh)"
+        ) from None
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
         raise LauncherError(f"{what} failed ({' '.join(cmd[:2])} ...):\n{detail}")
