@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import marshal
 from dataclasses import dataclass
@@ -15,25 +14,21 @@ from pathlib import Path
 from typing import Protocol
 
 from pyoxidizer import __version__
-from pyoxidizer.assemble import AppFile, assemble_app, read_stamp
+from pyoxidizer.assemble import assemble_app, read_stamp
 from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.config.schema import Config
 from pyoxidizer.distribution import Distribution, probe_host_distribution
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.launcher import ensure_launcher
-from pyoxidizer.payload.format import Kind
+from pyoxidizer.materialise import materialise
 from pyoxidizer.payload.runtime_config import check_allocator, payload_header
-from pyoxidizer.payload.writer import PayloadEntry, write_payload, write_trailer
+from pyoxidizer.payload.writer import write_payload, write_trailer
 from pyoxidizer.resources import (
-    ExtensionModule,
     ModuleSource,
     ResourceCollector,
-    ResourceData,
-    app_relative_dir,
     is_app_relative,
 )
 from pyoxidizer.rules import apply_rule
-from pyoxidizer.stripping import strip_debug
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
 RUNTIME_MODULES = (
@@ -124,85 +119,10 @@ def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
     return marshal.dumps(tuple(zip([n for n, _ in RUNTIME_MODULES], codes, strict=True)), 4)
 
 
-def _pyc_name(module: ModuleSource, dist: Distribution) -> str:
-    base = module.name.split(".")[-1] if not module.is_package else "__init__"
-    opt = f".opt-{module.optimize_level}" if module.optimize_level else ""
-    return f"__pycache__/{base}.{dist.cache_tag}{opt}.pyc"
-
-
-def _module_files(
-    module: ModuleSource, code: bytes, magic: bytes, dist: Distribution
-) -> dict[str, AppFile]:
-    directory = app_relative_dir(module.location)
-    parts = module.name.split(".")
-    pkg_dir = "/".join(parts if module.is_package else parts[:-1])
-    prefix = f"{directory}/{pkg_dir}".rstrip("/")
-    source_name = "__init__.py" if module.is_package else f"{parts[-1]}.py"
-    mtime = int(module.origin.stat().st_mtime) if module.origin else 0
-    header = magic + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
-    header += (len(module.source) & 0xFFFFFFFF).to_bytes(4, "little")
-    return {
-        f"{prefix}/{source_name}": AppFile(module.source, mtime=mtime),
-        f"{prefix}/{_pyc_name(module, dist)}": AppFile(header + code, mtime=mtime),
-    }
-
-
-@dataclass
-class Materialised:
-    entries: list[PayloadEntry]
-    files: dict[str, AppFile]
-
-
-def materialise(
-    collector: ResourceCollector,
-    codes: dict[str, bytes],
-    magic: bytes,
-    dist: Distribution,
-    strip_cache: Path | None,
-) -> Materialised:
-    out = Materialised([], {})
-    for module in collector.modules.values():
-        if is_app_relative(module.location):
-            out.files.update(_module_files(module, codes[module.name], magic, dist))
-            continue
-        source = module.source if module.include_source else None
-        out.entries.append(
-            PayloadEntry(Kind.MODULE, module.name, codes[module.name], source, module.is_package)
-        )
-    for resource in collector.resources.values():
-        _materialise_resource(resource, out)
-    for ext in collector.extensions.values():
-        if strip_cache is not None and ext.data is not None:
-            ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache))
-        _materialise_extension(ext, dist, out)
-    return out
-
-
-def _materialise_resource(resource: ResourceData, out: Materialised) -> None:
-    if is_app_relative(resource.location):
-        package_dir = resource.package.replace(".", "/")
-        rel = f"{app_relative_dir(resource.location)}/{package_dir}/{resource.relative_path}"
-        out.files[rel] = AppFile(resource.data)
-    else:
-        name = f"{resource.package}\0{resource.relative_path}"
-        out.entries.append(PayloadEntry(Kind.RESOURCE, name, resource.data))
-
-
-def _materialise_extension(ext: ExtensionModule, dist: Distribution, out: Materialised) -> None:
-    if ext.data is None:
-        return  # compiled into libpython
-    if is_app_relative(ext.location):
-        parts = ext.name.split(".")
-        rel = "/".join([app_relative_dir(ext.location), *parts[:-1], parts[-1] + dist.ext_suffix])
-        out.files[rel] = AppFile(ext.data, mode=0o755)
-    else:
-        out.entries.append(PayloadEntry(Kind.EXTENSION, ext.name, ext.data))
-
-
 def _fingerprint(collector: ResourceCollector, launcher: Path, config: Config) -> str:
     """Digest of everything that goes into the app; equal digests mean nothing changed."""
     h = hashlib.sha256(f"{__version__}|{launcher}|{config!r}".encode())
-    for table in (collector.modules, collector.resources, collector.extensions):
+    for table in collector.tables().values():
         for name in sorted(table):
             for item in vars(table[name]).values():
                 h.update(item if isinstance(item, bytes) else repr(item).encode())

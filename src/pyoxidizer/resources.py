@@ -51,7 +51,40 @@ class ExtensionModule:
         return self.data is None
 
 
-Resource = ModuleSource | ResourceData | ExtensionModule
+@dataclass(frozen=True)
+class DistInfoFile:
+    """A file of a distribution's metadata directory (``name-1.0.dist-info/METADATA``)."""
+
+    directory: str
+    relative_path: str
+    data: bytes
+    location: str = EMBEDDED
+
+    @property
+    def name(self) -> str:
+        return f"{self.directory}/{self.relative_path}"
+
+
+@dataclass(frozen=True)
+class SharedLibrary:
+    """A shared library an extension module needs (a wheel's ``pkg.libs/libfoo.so``)."""
+
+    name: str  # the file name, which is what the loader looks for
+    relative_path: str  # where it sat under the install root
+    data: bytes
+    location: str = EMBEDDED
+
+
+Resource = ModuleSource | ResourceData | ExtensionModule | DistInfoFile | SharedLibrary
+
+
+_FLAVORS: dict[type, str] = {
+    ModuleSource: "module",
+    ResourceData: "resource",
+    ExtensionModule: "extension",
+    DistInfoFile: "dist-info",
+    SharedLibrary: "shared-library",
+}
 
 
 @dataclass(frozen=True)
@@ -68,14 +101,27 @@ class ResourceCollector:
     modules: dict[str, ModuleSource] = field(default_factory=dict)
     resources: dict[str, ResourceData] = field(default_factory=dict)
     extensions: dict[str, ExtensionModule] = field(default_factory=dict)
+    dist_info: dict[str, DistInfoFile] = field(default_factory=dict)
+    shared_libraries: dict[str, SharedLibrary] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
 
     def _table(self, resource: Resource) -> tuple[str, dict[str, Resource]]:
-        if isinstance(resource, ModuleSource):
-            return "module", self.modules  # type: ignore[return-value]
-        if isinstance(resource, ResourceData):
-            return "resource", self.resources  # type: ignore[return-value]
-        return "extension", self.extensions  # type: ignore[return-value]
+        flavor = _FLAVORS[type(resource)]
+        return flavor, self.tables()[flavor]
+
+    def tables(self) -> dict[str, dict[str, Resource]]:
+        """Every flavor's table, by flavor name."""
+        return {
+            "module": self.modules,  # type: ignore[dict-item]
+            "resource": self.resources,  # type: ignore[dict-item]
+            "extension": self.extensions,  # type: ignore[dict-item]
+            "dist-info": self.dist_info,  # type: ignore[dict-item]
+            "shared-library": self.shared_libraries,  # type: ignore[dict-item]
+        }
+
+    def remove(self, flavor: str, name: str, rule: str, reason: str) -> None:
+        if self.tables()[flavor].pop(name, None) is not None:
+            self.decisions.append(Decision(rule, "removed", flavor, name, reason))
 
     def add(self, resource: Resource, rule: str) -> None:
         flavor, table = self._table(resource)
@@ -85,10 +131,6 @@ class ResourceCollector:
             action = "replaced"
         table[resource.name] = resource
         self.decisions.append(Decision(rule, action, flavor, resource.name))
-
-    def remove_extension(self, name: str, rule: str, reason: str) -> None:
-        if self.extensions.pop(name, None) is not None:
-            self.decisions.append(Decision(rule, "removed", "extension", name, reason))
 
     def drop_module(self, name: str, reason: str) -> None:
         del self.modules[name]

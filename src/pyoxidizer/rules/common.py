@@ -6,10 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyoxidizer.resources import (
+    DistInfoFile,
     ExtensionModule,
     ModuleSource,
+    Resource,
     ResourceCollector,
     ResourceData,
+    SharedLibrary,
     matches_excludes,
 )
 from pyoxidizer.rules.scan import Found
@@ -25,13 +28,16 @@ class FileRuleOptions:
     optional_modules: bool = False
 
 
+_MODULE_NAMED = ("module", "extension", "resource")  # names that excludes apply to
+
+
 def add_found(
     found: Iterable[Found], options: FileRuleOptions, collector: ResourceCollector, rule: str
 ) -> int:
     """Read each found file and add it as a resource; return how many were added."""
     count = 0
     for item in found:
-        if matches_excludes(item.name, options.excludes):
+        if item.kind in _MODULE_NAMED and matches_excludes(item.name, options.excludes):
             collector.skip(item.kind, item.name, rule, "matches excludes")
             continue
         if item.kind == "resource" and not options.include_resources:
@@ -41,9 +47,7 @@ def add_found(
     return count
 
 
-def _resource(
-    item: Found, options: FileRuleOptions
-) -> ModuleSource | ResourceData | ExtensionModule:
+def _resource(item: Found, options: FileRuleOptions) -> Resource:
     data = item.path.read_bytes()
     if item.kind == "module":
         return ModuleSource(
@@ -58,4 +62,8 @@ def _resource(
         )
     if item.kind == "extension":
         return ExtensionModule(item.name, data, item.path, location=options.location)
+    if item.kind == "dist-info":
+        return DistInfoFile(item.name, item.relative_path, data, location=options.location)
+    if item.kind == "shared-library":
+        return SharedLibrary(item.name, item.relative_path, data, location=options.location)
     return ResourceData(item.name, item.relative_path, data, location=options.location)

@@ -72,7 +72,7 @@ def apply_excludes(rule: PackagingRule, dist: Distribution, collector: ResourceC
     _check_known(sorted(excludes), dist, rule)
     keep = sorted(n for n in available_extensions(dist) if n not in excludes)
     for name in sorted(excludes):
-        collector.remove_extension(name, rule.label, "listed in excludes")
+        collector.remove("extension", name, rule.label, "listed in excludes")
     return _add(keep, dist, collector, rule)
 
 

@@ -12,11 +12,11 @@ _SKIP_DIRS = {"__pycache__", "site-packages", "dist-packages", "lib-dynload"}
 
 @dataclass(frozen=True)
 class Found:
-    kind: str  # "module", "extension", "resource"
-    name: str  # module name, or the package owning a resource
+    kind: str  # "module", "extension", "resource", "dist-info", "shared-library"
+    name: str  # module name; package owning a resource; dist-info dir; library file name
     path: Path
     is_package: bool = False
-    relative_path: str = ""  # for resources: path inside the package
+    relative_path: str = ""  # resources, dist-info: path inside; libraries: path from root
 
 
 def _is_identifier(name: str) -> bool:
@@ -71,14 +71,55 @@ def _resource(path: Path, directory: Path, package: str) -> Found:
     return Found("resource", owner, path, relative_path=inner)
 
 
+def _walk_files(directory: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for filename in sorted(filenames):
+            yield Path(dirpath) / filename
+
+
+def _scan_metadata(directory: Path, name: str) -> Iterator[Found]:
+    """A ``*.dist-info``/``*.egg-info`` directory: metadata, never a package."""
+    for path in _walk_files(directory):
+        yield Found("dist-info", name, path, relative_path=path.relative_to(directory).as_posix())
+
+
+def _scan_libs(directory: Path, root: Path) -> Iterator[Found]:
+    """A wheel's bundled shared libraries (auditwheel's ``<pkg>.libs/``)."""
+    for path in _walk_files(directory):
+        if ".so" in path.name:
+            yield Found(
+                "shared-library", path.name, path, relative_path=path.relative_to(root).as_posix()
+            )
+
+
+def _scan_egg(directory: Path, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
+    """An extracted ``.egg`` directory is a root of its own plus its EGG-INFO metadata."""
+    info = directory / "EGG-INFO"
+    if info.is_dir():
+        yield from _scan_metadata(info, directory.name[: -len(".egg")] + ".egg-info")
+    yield from scan_root(directory, ext_suffixes)
+
+
+def _scan_special_dir(entry: Path, root: Path, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
+    if entry.name.endswith((".dist-info", ".egg-info")):
+        yield from _scan_metadata(entry, entry.name)
+    elif entry.name.endswith(".libs"):
+        yield from _scan_libs(entry, root)
+    elif entry.name.endswith(".egg"):
+        yield from _scan_egg(entry, ext_suffixes)
+
+
 def scan_root(root: Path, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
-    """Top-level modules and packages found directly under ``root`` (e.g. site-packages)."""
+    """What sits under an import root (e.g. site-packages): modules, packages, metadata."""
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+        if entry.name in _SKIP_DIRS or entry.name.startswith(".") or entry.name == "EGG-INFO":
             continue
         if entry.is_dir():
             if _is_identifier(entry.name):
                 yield from scan_package(Path(entry.path), entry.name, ext_suffixes)
+            else:
+                yield from _scan_special_dir(Path(entry.path), root, ext_suffixes)
         else:
             found = module_name_for_file(entry.name, ext_suffixes)
             if found is not None and found[1] != "__init__":
