@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import shutil
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -19,6 +20,7 @@ from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.config.schema import Config
 from pyoxidizer.distribution import Distribution, probe_host_distribution
 from pyoxidizer.errors import NotImplementedFeatureError
+from pyoxidizer.explain import explain
 from pyoxidizer.launcher import ensure_launcher
 from pyoxidizer.materialise import materialise
 from pyoxidizer.payload.runtime_config import check_allocator, payload_header
@@ -28,7 +30,7 @@ from pyoxidizer.resources import (
     ResourceCollector,
     is_app_relative,
 )
-from pyoxidizer.rules import apply_rule
+from pyoxidizer.rules import RuleContext, apply_rule
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
 RUNTIME_MODULES = (
@@ -41,6 +43,7 @@ COMPILE_CHUNK = 250
 class Reporter(Protocol):
     def stage(self, message: str) -> None: ...
     def detail(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
     def progress(self, label: str, done: int, total: int) -> None: ...
 
 
@@ -49,6 +52,7 @@ class BuildOptions:
     release: bool
     cache_dir: Path
     default_python: str  # the interpreter running pyoxidizer
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,24 @@ def resolve_distribution(config: Config, options: BuildOptions) -> Distribution:
     return probe_host_distribution(dist.python_executable or options.default_python)
 
 
-def collect(config: Config, dist: Distribution, reporter: Reporter) -> ResourceCollector:
+def collect(
+    config: Config, dist: Distribution, options: BuildOptions, reporter: Reporter
+) -> ResourceCollector:
     collector = ResourceCollector()
-    for rule in config.rules:
-        added = apply_rule(rule, dist, collector)
-        reporter.detail(f"{rule.label}: {added} resources")
+    work = config.build.build_path / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    ctx = RuleContext(dist, collector, options.verbose, work)
+    try:
+        for rule in config.rules:
+            first = len(collector.decisions)
+            apply_rule(rule, ctx)
+            for line in explain(rule.label, collector.decisions[first:]):
+                reporter.detail(line)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
+    for warning in collector.warnings:
+        reporter.warn(warning)
     return collector
 
 
@@ -136,7 +152,7 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
     check_allocator(config.embedded)  # fail before the slow stages
     reporter.stage("resolving Python resources from packaging rules")
-    collector = collect(config, dist, reporter)
+    collector = collect(config, dist, options, reporter)
     launcher, built = ensure_launcher(dist, options.release, options.cache_dir)
     reporter.stage(("linked launcher " if built else "reusing cached launcher ") + str(launcher))
     app_dir = app_dir_for(config, options.release)

@@ -31,6 +31,9 @@ class ConsoleReporter:
         if self.verbose:
             print("  " + message, file=sys.stderr, flush=True)
 
+    def warn(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
     def progress(self, label: str, done: int, total: int) -> None:
         if self.tty:
             end = "\n" if done >= total else ""
@@ -95,7 +98,7 @@ def _build(args: argparse.Namespace, verbose: bool):  # type: ignore[no-untyped-
 
     config = _load(args)
     reporter = ConsoleReporter(verbose)
-    options = BuildOptions(args.release, cache_dir(), sys.executable)
+    options = BuildOptions(args.release, cache_dir(), sys.executable, verbose)
     result = build(config, options, reporter)
     reporter.stage(
         f"built {result.exe} ({result.size / 1e6:.1f} MB: {result.modules} modules, "

@@ -8,6 +8,7 @@ bytecode, extension modules, data files, dist-info directories, bundled librarie
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _module_files(
     pkg_dir = "/".join(parts if module.is_package else parts[:-1])
     prefix = f"{directory}/{pkg_dir}".rstrip("/")
     source_name = "__init__.py" if module.is_package else f"{parts[-1]}.py"
-    mtime = int(module.origin.stat().st_mtime) if module.origin else 0
+    mtime = module.mtime
     header = magic + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
     header += (len(module.source) & 0xFFFFFFFF).to_bytes(4, "little")
     return {
@@ -89,7 +90,35 @@ def materialise(
     for lib in collector.shared_libraries.values():
         data = strip_debug(lib.data, strip_cache) if strip_cache is not None else lib.data
         _place(lib.location, lib.relative_path, Kind.SHARED_LIBRARY, lib.name, data, out, 0o755)
+    for directory in collector.license_dirs:
+        out.files.update(license_files(directory, collector, dist))
     return out
+
+
+_LICENSE_PREFIXES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
+
+
+def _is_license(relative_path: str) -> bool:
+    return relative_path.startswith("licenses/") or relative_path.upper().startswith(
+        _LICENSE_PREFIXES
+    )
+
+
+def license_files(
+    directory: str, collector: ResourceCollector, dist: Distribution
+) -> dict[str, AppFile]:
+    """The distribution's license and every packaged distribution's license files."""
+    files: dict[str, AppFile] = {}
+    python_license = dist.stdlib_dir / "LICENSE.txt"
+    if python_license.is_file():
+        files[posixpath.join(directory, "python", "LICENSE.txt")] = AppFile(
+            python_license.read_bytes()
+        )
+    for info in collector.dist_info.values():
+        if _is_license(info.relative_path):
+            project = info.directory.rsplit(".", 1)[0]  # "name-1.0.dist-info" -> "name-1.0"
+            files[posixpath.join(directory, project, info.relative_path)] = AppFile(info.data)
+    return files
 
 
 def _place(

@@ -23,6 +23,7 @@ class ModuleSource:
     include_source: bool = True
     location: str = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
+    mtime: int = 0  # of the source file; app-relative .pyc files record it
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class ResourceCollector:
     dist_info: dict[str, DistInfoFile] = field(default_factory=dict)
     shared_libraries: dict[str, SharedLibrary] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    license_dirs: list[str] = field(default_factory=list)  # from write-license-files rules
 
     def _table(self, resource: Resource) -> tuple[str, dict[str, Resource]]:
         flavor = _FLAVORS[type(resource)]

@@ -105,11 +105,11 @@ def test_unsupported_or_unusable_interpreters_are_refused(project: Project, tmp_
         _assert_clean_error(project.cli("build", check=False), "3.9", "supported versions are 3.10")
 
 
-def test_not_yet_implemented_rules_say_so(project: Project) -> None:
-    rules = '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "six"\n'
-    project.write("pyoxidizer.toml", config_text(rules=rules))
+def test_not_yet_implemented_features_say_so(project: Project) -> None:
+    archive = 'local_path = "cpython.tar.zst"\nsha256 = "' + "0" * 64 + '"\n'
+    project.write("pyoxidizer.toml", "[[python_distribution]]\n" + archive + config_text())
     _assert_clean_error(
-        project.cli("build", check=False), "#3", "pip-install-simple", "not implemented yet"
+        project.cli("build", check=False), "python_distribution", "not implemented yet"
     )
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pyoxidizer.config.schema import PackagingRule
-from pyoxidizer.distribution import Distribution
-from pyoxidizer.errors import NotImplementedFeatureError
-from pyoxidizer.resources import ResourceCollector
+from pyoxidizer.rules.context import RuleContext
 from pyoxidizer.rules.extensions import apply_excludes, apply_includes, apply_policy, apply_variant
+from pyoxidizer.rules.filter import apply_filter_include
+from pyoxidizer.rules.install import (
+    apply_pip_install_simple,
+    apply_pip_requirements_file,
+    apply_setup_py_install,
+    apply_virtualenv,
+)
+from pyoxidizer.rules.licenses import apply_write_license_files
 from pyoxidizer.rules.package_root import apply_package_root
 from pyoxidizer.rules.stdlib import apply_stdlib
 
-RuleFunction = Callable[[PackagingRule, Distribution, ResourceCollector], int]
+__all__ = ["RULES", "RuleContext", "apply_rule"]
+
+RuleFunction = Callable[[PackagingRule, RuleContext], int]
 
 RULES: dict[str, RuleFunction] = {
     "stdlib": apply_stdlib,
@@ -21,15 +29,15 @@ RULES: dict[str, RuleFunction] = {
     "stdlib-extensions-explicit-includes": apply_includes,
     "stdlib-extensions-explicit-excludes": apply_excludes,
     "stdlib-extension-variant": apply_variant,
+    "pip-install-simple": apply_pip_install_simple,
+    "pip-requirements-file": apply_pip_requirements_file,
+    "setup-py-install": apply_setup_py_install,
+    "virtualenv": apply_virtualenv,
+    "filter-include": apply_filter_include,
+    "write-license-files": apply_write_license_files,
 }
 
 
-def apply_rule(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_rule(rule: PackagingRule, ctx: RuleContext) -> int:
     """Apply one rule; return how many resources it added."""
-    function = RULES.get(rule.type)
-    if function is None:
-        raise NotImplementedFeatureError(
-            f"{rule.label}: this rule type is recognised but not implemented yet in this "
-            "version of pyoxidizer"
-        )
-    return function(rule, dist, collector)
+    return RULES[rule.type](rule, ctx)

@@ -26,6 +26,7 @@ class FileRuleOptions:
     location: str = "embedded"
     excludes: tuple[str, ...] = ()
     optional_modules: bool = False
+    warn_dunder_file: bool = False  # warn about embedded modules that use __file__
 
 
 _MODULE_NAMED = ("module", "extension", "resource")  # names that excludes apply to
@@ -42,9 +43,21 @@ def add_found(
             continue
         if item.kind == "resource" and not options.include_resources:
             continue
-        collector.add(_resource(item, options), rule)
+        resource = _resource(item, options)
+        if options.warn_dunder_file and isinstance(resource, ModuleSource):
+            _warn_dunder_file(resource, collector)
+        collector.add(resource, rule)
         count += 1
     return count
+
+
+def _warn_dunder_file(module: ModuleSource, collector: ResourceCollector) -> None:
+    """Spec 12.2.2: embedded modules have no __file__; say so for modules that use it."""
+    if module.location == "embedded" and b"__file__" in module.source:
+        collector.warnings.append(
+            f"module {module.name} ({module.origin}) uses __file__, which embedded modules do "
+            'not have; consider install_location = "app-relative:lib" for its package'
+        )
 
 
 def _resource(item: Found, options: FileRuleOptions) -> Resource:
@@ -59,6 +72,7 @@ def _resource(item: Found, options: FileRuleOptions) -> Resource:
             include_source=options.include_source,
             location=options.location,
             optional=options.optional_modules,
+            mtime=int(item.path.stat().st_mtime),
         )
     if item.kind == "extension":
         return ExtensionModule(item.name, data, item.path, location=options.location)

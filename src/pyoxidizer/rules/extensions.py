@@ -10,6 +10,7 @@ from pyoxidizer.config.schema import PackagingRule
 from pyoxidizer.distribution import Distribution
 from pyoxidizer.errors import NotImplementedFeatureError, RuleError
 from pyoxidizer.resources import ExtensionModule, ResourceCollector
+from pyoxidizer.rules.context import RuleContext
 
 
 def available_extensions(dist: Distribution) -> dict[str, ExtensionModule]:
@@ -40,7 +41,8 @@ def _add(
     return len(names)
 
 
-def apply_policy(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_policy(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
     policy = rule.text("policy")
     available = available_extensions(dist)
     if policy == "minimal":
@@ -61,13 +63,15 @@ def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> N
         )
 
 
-def apply_includes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_includes(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
     names = list(rule.texts("includes"))
     _check_known(names, dist, rule)
     return _add(names, dist, collector, rule)
 
 
-def apply_excludes(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_excludes(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
     excludes = set(rule.texts("excludes"))
     _check_known(sorted(excludes), dist, rule)
     keep = sorted(n for n in available_extensions(dist) if n not in excludes)
@@ -76,7 +80,8 @@ def apply_excludes(rule: PackagingRule, dist: Distribution, collector: ResourceC
     return _add(keep, dist, collector, rule)
 
 
-def apply_variant(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_variant(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist = ctx.dist
     raise RuleError(
         f"{rule.label}: extension {rule.options['extension']!r} has no variant "
         f"{rule.options['variant']!r}: the host distribution {dist.python_exe} offers no "

@@ -8,8 +8,8 @@ from pathlib import Path
 from pyoxidizer.config.schema import PackagingRule
 from pyoxidizer.distribution import Distribution
 from pyoxidizer.errors import RuleError
-from pyoxidizer.resources import ResourceCollector
 from pyoxidizer.rules.common import FileRuleOptions, add_found
+from pyoxidizer.rules.context import RuleContext
 from pyoxidizer.rules.scan import Found, scan_package
 
 
@@ -31,9 +31,8 @@ def _find(root: Path, package: str, dist: Distribution, rule: PackagingRule) -> 
         )
 
 
-def apply_package_root(
-    rule: PackagingRule, dist: Distribution, collector: ResourceCollector
-) -> int:
+def apply_package_root(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
     root = rule.path("path")
     if not root.is_dir():
         raise RuleError(f"{rule.label}: path {str(root)!r} is not a directory")
@@ -42,6 +41,7 @@ def apply_package_root(
         include_source=rule.flag("include_source", True),
         location=rule.text("install_location", "embedded"),
         excludes=rule.texts("excludes"),
+        warn_dunder_file=True,
     )
     packages = rule.texts("packages")
     found = [item for package in packages for item in _find(root, package, dist, rule)]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pyoxidizer.config.schema import PackagingRule
-from pyoxidizer.distribution import Distribution
-from pyoxidizer.resources import ResourceCollector
 from pyoxidizer.rules.common import FileRuleOptions, add_found
+from pyoxidizer.rules.context import RuleContext
 from pyoxidizer.rules.scan import Found, scan_root
 
 # Packages that only test CPython itself; nothing else in the stdlib imports them.
@@ -20,7 +19,8 @@ def is_test_module(name: str) -> bool:
     return len(parts) > 1 and any(part in _TEST_COMPONENTS for part in parts[1:])
 
 
-def apply_stdlib(rule: PackagingRule, dist: Distribution, collector: ResourceCollector) -> int:
+def apply_stdlib(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
     options = FileRuleOptions(
         optimize_level=rule.number("optimize_level"),
         include_source=rule.flag("include_source", True),

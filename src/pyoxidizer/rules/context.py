@@ -1,0 +1,17 @@
+"""What every packaging rule is given: the distribution, the collector and the build's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxidizer.distribution import Distribution
+from pyoxidizer.resources import ResourceCollector
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    dist: Distribution
+    collector: ResourceCollector
+    verbose: bool  # pip and setup.py run verbosely too
+    work_dir: Path  # scratch space for installs; removed after the build

@@ -1,0 +1,300 @@
+"""Packaging rules that install real packages: the spec's walkthroughs, setup.py, virtualenvs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Project, config_text, run_exe
+
+# Spec 4.2, verbatim as printed (including its "stdlib-extensions-policy" spelling).
+PYFLAKES_CONFIG = """
+# Multiple [[python_distribution]] sections elided for brevity.
+
+[[build]]
+application_name = "pyflakes"
+
+[[embedded_python_config]]
+raw_allocator = "system"
+
+[[packaging_rule]]
+type = "stdlib-extensions-policy"
+policy = "all"
+
+[[packaging_rule]]
+type = "stdlib"
+include_source = false
+
+[[packaging_rule]]
+type = "pip-install-simple"
+package = "pyflakes==2.1.1"
+
+[[embedded_python_run]]
+mode = "eval"
+code = "from pyflakes.api import main; main() "
+"""
+
+# Spec 4.4 after its fix: app-relative:lib + sys_paths. black 19.3b0 needs click<8.1,
+# so the packages come from a requirements file.
+BLACK_CONFIG = """
+[[build]]
+application_name = "black"
+
+[[embedded_python_config]]
+raw_allocator = "system"
+sys_paths = ["$ORIGIN/lib"]
+
+[[packaging_rule]]
+type = "stdlib-extensions-policy"
+policy = "all"
+
+[[packaging_rule]]
+type = "stdlib"
+include_source = false
+
+[[packaging_rule]]
+type = "pip-requirements-file"
+requirements_path = "requirements.txt"
+install_location = "app-relative:lib"
+
+[[embedded_python_run]]
+mode = "module"
+module = "black"
+"""
+
+
+def _reference(
+    tmp_path: Path, requirements: list[str], module: str, *args: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m module`` from a plain pip install, for comparison."""
+    target = tmp_path / "reference"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), *requirements],
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def test_pyflakes_walkthrough_matches_python(project: Project, tmp_path: Path) -> None:
+    project.write("pyoxidizer.toml", PYFLAKES_CONFIG)
+    project.write("victim.py", "import os\nimport sys\nprint(sys.argv)\n")
+    build = project.cli("build")
+    assert (
+        "pyflakes.checker" in build.stderr and "uses __file__" in build.stderr
+    )  # the spec's warning
+    ours = run_exe(project.exe(), "victim.py", cwd=project.root)
+    theirs = _reference(tmp_path, ["pyflakes==2.1.1"], "pyflakes", "victim.py", cwd=project.root)
+    assert ours.stdout == theirs.stdout == "victim.py:1: 'os' imported but unused\n"
+    assert ours.returncode == theirs.returncode == 1
+
+
+def test_black_walkthrough_formats_like_black(project: Project, tmp_path: Path) -> None:
+    project.write("pyoxidizer.toml", BLACK_CONFIG)
+    project.write("requirements.txt", "black==19.3b0\nclick<8.1\n")
+    ugly = 'x = {  "a":37,"b":42,\n"c":927}\ndef f(a,):\n  return a\n'
+    exe = project.build()
+    lib = exe.parent / "lib"
+    assert (lib / "black.py").is_file() and (lib / "blib2to3").is_dir()
+    assert list((lib / "__pycache__").glob("black.cpython-*.pyc"))
+    no_paths = run_exe(exe)
+    assert no_paths.returncode == 0 and "No paths given. Nothing to do" in no_paths.stderr
+    ours_file, theirs_file = project.write("ours.py", ugly), project.write("theirs.py", ugly)
+    ours = run_exe(exe, str(ours_file))
+    theirs = _reference(
+        tmp_path, ["black==19.3b0", "click<8.1"], "black", str(theirs_file), cwd=project.root
+    )
+    assert ours.returncode == theirs.returncode == 0
+    assert ours_file.read_text() == theirs_file.read_text() != ugly
+
+
+SETUP_PY = """
+from setuptools import setup, Extension
+setup(
+    name="demo-native",
+    version="1.2.3",
+    packages=["demo"],
+    package_data={"demo": ["data.txt"]},
+    ext_modules=[Extension("demo._speed", ["speed.c"])],
+)
+"""
+
+SPEED_C = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *triple(PyObject *self, PyObject *arg) {
+    (void)self;
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    return PyLong_FromLong(3 * v);
+}
+static PyMethodDef methods[] = {{"triple", triple, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&def); }
+"""
+
+DEMO_RUN = 'mode = "eval"\ncode = "import demo, demo._speed as s; print(demo.NAME, s.triple(14))"'
+
+
+def _write_native_project(project: Project) -> Path:
+    root = project.root / "native"
+    project.write("native/setup.py", SETUP_PY)
+    project.write("native/speed.c", SPEED_C)
+    project.write("native/demo/__init__.py", "NAME = 'demo'\n")
+    project.write("native/demo/data.txt", "payload data\n")
+    return root
+
+
+def test_setup_py_install_with_c_extension(project: Project) -> None:
+    native = _write_native_project(project)
+    rules = (
+        '[[packaging_rule]]\ntype = "setup-py-install"\npackage_path = "native"\n'
+        'extra_env = { DEMO_FLAG = "1" }\nextra_global_arguments = ["--no-user-cfg"]\n'
+    )
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=DEMO_RUN))
+    exe = project.build()
+    assert run_exe(exe).stdout == "demo 42\n"
+    from pyoxidizer.payload.format import Kind
+    from pyoxidizer.payload.reader import locate_payload, read_payload
+
+    contents = read_payload(locate_payload(exe.read_bytes())[0])
+    assert "demo._speed" in contents.by_kind(Kind.EXTENSION)
+    assert any(n.startswith("demo_native-1.2.3") for n in contents.by_kind(Kind.DIST_INFO))
+    assert sorted(p.name for p in native.iterdir()) == ["demo", "setup.py", "speed.c"]  # untouched
+
+
+def test_virtualenv_rule_packages_an_installed_project(project: Project) -> None:
+    native = _write_native_project(project)
+    venv = project.root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # Install with the interpreter itself, pointed at the venv's site-packages.
+    site = next(venv.glob("lib/python3.*/site-packages"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(site), str(native)],
+        check=True,
+        capture_output=True,
+    )
+    rules = '[[packaging_rule]]\ntype = "virtualenv"\npath = "venv"\nexcludes = ["demo.unused"]\n'
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=DEMO_RUN))
+    assert run_exe(project.build()).stdout == "demo 42\n"
+
+
+def test_two_phase_slimming(project: Project, tmp_path: Path) -> None:
+    dump = tmp_path / "dumps"
+    embedded = 'write_modules_directory_env = "MODULES_DUMP"'
+    run = 'mode = "eval"\ncode = "import json; print(json.dumps([1, 2]))"'
+    project.write("pyoxidizer.toml", config_text(run=run, embedded=embedded))
+    fat = project.build()
+    fat_size = fat.stat().st_size
+    assert run_exe(fat, env={**os.environ, "MODULES_DUMP": str(dump)}).stdout == "[1, 2]\n"
+    dumped = list(dump.glob("modules-*"))
+    assert len(dumped) == 1
+    slim_rules = f'[[packaging_rule]]\ntype = "filter-include"\nglob_files = ["{dump}/modules-*"]\nfiles = ["extra-allow"]\n'
+    project.write("extra-allow", "# comment lines and blank lines are ignored\n\nunittest\n")
+    project.write("pyoxidizer.toml", config_text(run=run, embedded=embedded, rules=slim_rules))
+    slim = project.build()
+    assert slim.stat().st_size < fat_size / 2
+    assert run_exe(slim).stdout == "[1, 2]\n"
+    # Ask the embedded finder directly: importing importlib.util would need modules the
+    # filter (rightly) removed.
+    probe = "mode = \"eval\"\ncode = \"import sys; f = sys.meta_path[-1]; print(f.find_spec('unittest') is not None, f.find_spec('csv'))\""
+    project.write("pyoxidizer.toml", config_text(run=probe, embedded=embedded, rules=slim_rules))
+    assert run_exe(project.build()).stdout == "True None\n"
+
+
+def test_write_license_files(project: Project) -> None:
+    rules = '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "pyflakes==2.1.1"\n\n[[packaging_rule]]\ntype = "write-license-files"\npath = "licenses"\n'
+    project.write("pyoxidizer.toml", config_text(rules=rules))
+    exe = project.build()
+    licenses = exe.parent / "licenses"
+    assert "Python Software Foundation" in (licenses / "python" / "LICENSE.txt").read_text()
+    assert "Copyright" in (licenses / "pyflakes-2.1.1" / "LICENSE").read_text()
+
+
+def _assert_rule_error(project: Project, rules: str, *needles: str) -> None:
+    project.write("pyoxidizer.toml", config_text(rules=rules))
+    proc = project.cli("build", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+    assert not (project.root / "build" / "apps").exists()
+    assert not (project.root / "build" / "work").exists()
+
+
+def test_bad_inputs_name_the_rule_and_the_cause(project: Project) -> None:
+    _assert_rule_error(
+        project,
+        '[[packaging_rule]]\ntype = "pip-requirements-file"\nrequirements_path = "missing.txt"\n',
+        "#3",
+        "pip-requirements-file",
+        "missing.txt",
+        "does not exist",
+    )
+    _assert_rule_error(
+        project,
+        '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "pyoxidizer-no-such-package-xyz==9.9"\n',
+        "#3",
+        "pip-install-simple",
+        "failed",
+    )
+    (project.root / "notutf8").write_bytes(b"json\n\xff\xfe\n")
+    _assert_rule_error(
+        project,
+        '[[packaging_rule]]\ntype = "filter-include"\nfiles = ["notutf8"]\n',
+        "#3",
+        "filter-include",
+        "notutf8",
+        "not valid UTF-8",
+    )
+    _assert_rule_error(
+        project,
+        '[[packaging_rule]]\ntype = "virtualenv"\npath = "novenv"\n',
+        "#3",
+        "virtualenv",
+        "novenv",
+    )
+
+
+def test_pip_sees_pyoxidizer_env_and_target_interpreter(project: Project) -> None:
+    pkg = project.root / "probe_pkg"
+    project.write(
+        "probe_pkg/setup.py",
+        "import os, sys\nfrom setuptools import setup\nassert os.environ.get('PYOXIDIZER') == '1', 'PYOXIDIZER not set'\nsetup(name='probe-pkg', version='1.0', py_modules=['probe_mod'])\n",
+    )
+    project.write("probe_pkg/probe_mod.py", "VALUE = 'installed'\n")
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is required")
+    rules = f'[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "{pkg}"\nextra_args = ["--no-deps"]\n'
+    project.write(
+        "pyoxidizer.toml",
+        config_text(
+            rules=rules, run='mode = "eval"\ncode = "import probe_mod; print(probe_mod.VALUE)"'
+        ),
+    )
+    assert run_exe(project.build()).stdout == "installed\n"
+
+
+def test_verbose_explains_each_rule_and_last_write_wins(project: Project) -> None:
+    project.write("src/calendar.py", "WHO = 'mine'\n")
+    project.write("src/skipme.py", "")
+    rules = '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["calendar", "skipme"]\nexcludes = ["skipme"]\n'
+    project.write(
+        "pyoxidizer.toml",
+        config_text(
+            rules=rules, run='mode = "eval"\ncode = "import calendar; print(calendar.WHO)"'
+        ),
+    )
+    err = project.cli("build", "--verbose").stderr
+    assert "[[packaging_rule]] #2 (type = 'stdlib'):" in err and "added from:" in err
+    assert "#3 (type = 'package-root'): 1 replaced, 1 skipped" in err
+    assert "replaced (last write wins): module calendar" in err
+    assert "skipped (matches excludes): module skipme" in err
+    assert run_exe(project.exe()).stdout == "mine\n"
