@@ -37,6 +37,7 @@ RUNTIME_MODULES = (
     ("_pyoxidizer_importer", "importer.py"),
     ("_pyoxidizer_bootstrap", "bootstrap.py"),
 )
+RUNTIME_SERVICES = "_pyoxidizer_resources"
 COMPILE_CHUNK = 250
 
 
@@ -98,9 +99,17 @@ def collect(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
+    _add_runtime_services(collector)
     for warning in collector.warnings:
         reporter.warn(warning)
     return collector
+
+
+def _add_runtime_services(collector: ResourceCollector) -> None:
+    """Embed the lazily imported runtime module behind resources, metadata and pkgutil."""
+    source = (importlib_resources.files("pyoxidizer.runtime") / "resources.py").read_bytes()
+    module = ModuleSource(RUNTIME_SERVICES, source, False, None)
+    collector.modules[RUNTIME_SERVICES] = module  # not a user resource: no decision recorded
 
 
 def _co_filename(module: ModuleSource) -> str:

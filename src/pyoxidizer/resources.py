@@ -144,10 +144,8 @@ class ResourceCollector:
 
     def add_missing_parents(self) -> None:
         """Create empty packages for parents nobody packaged (spec 12.2.3)."""
-        names = (
-            set(self.modules) | set(self.extensions) | {r.package for r in self.resources.values()}
-        )
-        for name in sorted(names):
+        # Only importable names need their parents; a data directory is not a package.
+        for name in sorted(set(self.modules) | set(self.extensions)):
             parts = name.split(".")
             for i in range(1, len(parts)):
                 parent = ".".join(parts[:i])

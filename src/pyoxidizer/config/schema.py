@@ -52,6 +52,9 @@ class EmbeddedPythonConfig:
     terminfo_resolution: str = "dynamic"
     terminfo_dirs: str | None = None
     write_modules_directory_env: str | None = None
+    # This project's addition: embedded modules get a __file__ below the executable's
+    # path (no file exists there; loader.get_data() serves it from memory).
+    virtual_module_files: bool = False
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ EMBEDDED_FIELDS = {
     "terminfo_resolution": Field(one_of("dynamic", "static", "none")),
     "terminfo_dirs": Field(string),
     "write_modules_directory_env": Field(env_var_name),
+    "virtual_module_files": Field(boolean),
 }
 
 RUN_MODES = ("eval", "module", "repl", "noop")

@@ -108,13 +108,17 @@ class Payload:
 class OxidizedFinder:
     """Meta path finder and loader for modules embedded in the payload."""
 
-    def __init__(self, payload, origin):
+    def __init__(self, payload, origin, virtual_files=False):
         self._payload = payload
+        # Opt-in: give embedded modules a __file__ below the executable's path. No file
+        # exists there; loader.get_data() serves those paths from memory.
+        self._virtual_files = virtual_files
         self._modules = payload.names(KIND_MODULE)
         self._extensions = payload.names(KIND_EXTENSION)
         self._origin = origin  # the executable path; package paths hang below it
         self._memfds = []  # kept open: dlopen identifies objects by path name
         self._aliases = {}  # "__main__" -> the module run as __main__
+        self._tree = None  # built on first use by the resource/metadata services
 
     def alias(self, name, target):
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
@@ -132,6 +136,10 @@ class OxidizedFinder:
         spec = _frozen_importlib.ModuleSpec(fullname, self, is_package=is_package)
         if is_package:
             spec.submodule_search_locations = [self._package_path(fullname)]
+        if self._virtual_files and number is not None:
+            base = self._package_path(fullname)
+            spec.origin = base + "/__init__.py" if is_package else base + ".py"
+            spec.has_location = True
         return spec
 
     def invalidate_caches(self):
@@ -188,6 +196,42 @@ class OxidizedFinder:
     def is_package(self, fullname):
         number = self._lookup(fullname)
         return number is not None and bool(self._payload.flags(number) & FLAG_PACKAGE)
+
+    # -- resources, metadata, iteration: served by _pyoxidizer_resources, loaded lazily --
+    def _services(self):
+        import _pyoxidizer_resources as services
+
+        if self._tree is None:
+            self._tree = services.Tree(self._payload)
+        return services, self._tree
+
+    def get_resource_reader(self, fullname):
+        fullname = self._aliases.get(fullname, fullname)
+        if fullname not in self._modules:
+            return None
+        package = fullname if self.is_package(fullname) else fullname.rpartition(".")[0]
+        services, tree = self._services()
+        return services.OxidizedResourceReader(tree, package, self._origin)
+
+    def get_data(self, path):
+        """Bytes of an embedded file named by its virtual path below the executable."""
+        prefix = self._origin + "/"
+        if not path.startswith(prefix):
+            raise FileNotFoundError(f"{path!r} is not inside {self._origin}")
+        return self._services()[1].read(path[len(prefix) :])
+
+    def find_distributions(self, context=None):
+        """importlib.metadata hook: the distributions whose metadata is embedded."""
+        services, tree = self._services()
+        return services.find_distributions(tree, self._origin, context)
+
+    def path_hook(self, path):
+        """sys.path_hooks entry for package __path__ entries below the executable."""
+        if path != self._origin and not path.startswith(self._origin + "/"):
+            raise ImportError("not an embedded package path", path=path)
+        package = path[len(self._origin) + 1 :].replace("/", ".")
+        services, tree = self._services()
+        return services.OxidizedPathEntryFinder(self, tree, package)
 
     def module_names(self):
         """Names of every embedded module and extension module (for tools and tests)."""
