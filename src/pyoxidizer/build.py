@@ -33,6 +33,10 @@ from pyoxidizer.resources import (
 from pyoxidizer.rules import RuleContext, apply_rule
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
+# CPython drops frames of these file names from import tracebacks (import.c,
+# remove_importlib_frames); the importer takes that name so a failing import shows only the
+# importing line and the imported module's own frames, as it does under python.
+IMPORTER_FILENAME = "<frozen importlib._bootstrap_external>"
 RUNTIME_MODULES = (
     ("_pyoxidizer_importer", "importer.py"),
     ("_pyoxidizer_bootstrap", "bootstrap.py"),
@@ -133,10 +137,14 @@ def compile_modules(
     return out
 
 
+def _runtime_filename(name: str, filename: str) -> str:
+    return IMPORTER_FILENAME if name == "_pyoxidizer_importer" else f"<pyoxidizer {filename}>"
+
+
 def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
     runtime = importlib_resources.files("pyoxidizer.runtime")
     jobs = [
-        CompileJob(name, (runtime / filename).read_bytes(), f"<pyoxidizer {filename}>", 0)
+        CompileJob(name, (runtime / filename).read_bytes(), _runtime_filename(name, filename), 0)
         for name, filename in RUNTIME_MODULES
     ]
     codes = [code or b"" for code in compiler.compile(jobs)]

@@ -46,6 +46,11 @@ _EMBEDDED_NOTES: dict[str, tuple[str, object]] = {
         "written at exit.",
         "PYOXIDIZER_MODULES_DIR",
     ),
+    "virtual_module_files": (
+        "Give embedded modules a __file__ below the executable's path (nothing exists "
+        "there on disk; pkgutil.get_data() and inspect then work from memory).",
+        None,
+    ),
 }
 
 _HEADER = """\

@@ -120,6 +120,9 @@ def scan_root(root: Path, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
                 yield from scan_package(Path(entry.path), entry.name, ext_suffixes)
             else:
                 yield from _scan_special_dir(Path(entry.path), root, ext_suffixes)
+        elif entry.name.startswith("_sysconfigdata_") and entry.name.endswith(".py"):
+            # sysconfig imports it by a name that is not an identifier (it has '-').
+            yield Found("module", entry.name[:-3], Path(entry.path))
         else:
             found = module_name_for_file(entry.name, ext_suffixes)
             if found is not None and found[1] != "__init__":

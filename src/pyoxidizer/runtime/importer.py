@@ -105,6 +105,16 @@ class Payload:
         return self.index.get(kind, {})
 
 
+def _dlopen_function():
+    """dlopen(path): the launcher's when it has one, else ctypes' (an embedded extension)."""
+    launcher = sys.modules.get("_pyoxidizer")
+    if launcher is not None and hasattr(launcher, "dlopen"):
+        return launcher.dlopen
+    import ctypes
+
+    return ctypes.CDLL
+
+
 class OxidizedFinder:
     """Meta path finder and loader for modules embedded in the payload."""
 
@@ -119,6 +129,7 @@ class OxidizedFinder:
         self._memfds = []  # kept open: dlopen identifies objects by path name
         self._aliases = {}  # "__main__" -> the module run as __main__
         self._tree = None  # built on first use by the resource/metadata services
+        self._libraries_pending = bool(payload.names(KIND_SHARED_LIBRARY))
 
     def alias(self, name, target):
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
@@ -153,6 +164,8 @@ class OxidizedFinder:
         number = self._extensions.get(spec.name)
         if number is None:
             return None
+        if self._libraries_pending:
+            self._load_shared_libraries()
         return self._load_extension(spec, self._payload.data(number))
 
     def exec_module(self, module):
@@ -161,16 +174,44 @@ class OxidizedFinder:
             _imp.exec_dynamic(module)
             return
         code = self.get_code(name)
-        exec(code, module.__dict__)
+        _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)
 
-    def _load_extension(self, spec, data):
-        fd = posix.memfd_create(spec.name, _MFD_CLOEXEC)
+    def _memfd(self, name, data):
+        """A path naming ``data`` through an anonymous in-memory file (never on disk)."""
+        fd = posix.memfd_create(name, _MFD_CLOEXEC)
         self._memfds.append(fd)
         written = 0
         while written < len(data):
             written += posix.write(fd, data[written:])
-        memory_spec = _frozen_importlib.ModuleSpec(spec.name, self, origin=f"/proc/self/fd/{fd}")
+        return f"/proc/self/fd/{fd}"
+
+    def _load_extension(self, spec, data):
+        memory_spec = _frozen_importlib.ModuleSpec(
+            spec.name, self, origin=self._memfd(spec.name, data)
+        )
         return _imp.create_dynamic(memory_spec)
+
+    def _load_shared_libraries(self):
+        """Load the libraries extension modules need (a wheel's ``pkg.libs/``) first.
+
+        Once loaded, the dynamic loader matches later DT_NEEDED entries against their
+        sonames, so the RPATHs pointing next to the original files are not needed. A
+        library whose own dependencies are not loaded yet is retried after the others.
+        """
+        self._libraries_pending = False
+        dlopen = _dlopen_function()
+        pending = sorted(self._payload.names(KIND_SHARED_LIBRARY).items())
+        while pending:
+            failed = []
+            for name, number in pending:
+                try:
+                    dlopen(self._memfd(name, self._payload.data(number)))
+                except OSError:
+                    failed.append((name, number))
+            if len(failed) == len(pending):
+                names = ", ".join(name for name, _ in failed)
+                raise ImportError(f"cannot load embedded shared libraries: {names}")
+            pending = failed
 
     # -- InspectLoader --
     def _lookup(self, fullname):
