@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import marshal
 import shutil
@@ -17,7 +18,7 @@ from typing import Protocol
 from pyoxidizer import __version__
 from pyoxidizer.assemble import assemble_app, read_stamp
 from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
-from pyoxidizer.config.schema import Config
+from pyoxidizer.config.schema import Config, EmbeddedPythonConfig
 from pyoxidizer.distribution import Distribution, probe_host_distribution
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.explain import explain
@@ -198,15 +199,22 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     strip_cache = options.cache_dir if options.release else None
     parts = materialise(collector, codes, compiler.magic, dist, strip_cache)
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
-    payload, index_len = write_payload(
-        payload_header(config.embedded, config.run, boot), parts.entries
-    )
+    embedded = _with_extra_sys_paths(config, collector)
+    payload, index_len = write_payload(payload_header(embedded, config.run, boot), parts.entries)
     offset = launcher.stat().st_size
     trailer = write_trailer(offset, payload, index_len)
     exe = assemble_app(
         app_dir, config.build.application_name, launcher, [payload, trailer], parts.files, stamp
     )
     return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
+
+
+def _with_extra_sys_paths(config: Config, collector: ResourceCollector) -> EmbeddedPythonConfig:
+    """The run-time settings, plus the directories rules placed packages in."""
+    extra = [p for p in collector.extra_sys_paths if p not in config.embedded.sys_paths]
+    if not extra:
+        return config.embedded
+    return dataclasses.replace(config.embedded, sys_paths=(*config.embedded.sys_paths, *extra))
 
 
 def _counts(collector: ResourceCollector) -> tuple[int, int, int]:

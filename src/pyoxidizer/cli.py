@@ -71,7 +71,31 @@ def _parser() -> argparse.ArgumentParser:
     app_path.add_argument("path", nargs="?", type=Path)
     app_path.add_argument("--release", action="store_true")
     app_path.add_argument("--target", default=SUPPORTED_TARGETS[0])
+    _add_tool_parsers(sub)
     return p
+
+
+def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    analyze = sub.add_parser("analyze", help="show what an executable needs and embeds")
+    analyze.add_argument("file", type=Path)
+    analyze.add_argument("--json", action="store_true", help="print a JSON document")
+    extract = sub.add_parser(
+        "python-distribution-extract", help="copy a Python distribution into a directory"
+    )
+    extract.add_argument("dist", help="'host', a python executable or a .tar.zst archive")
+    extract.add_argument("dest", type=Path, help="a directory that is absent or empty")
+    licenses = sub.add_parser(
+        "python-distribution-licenses", help="show the licenses of a distribution's extensions"
+    )
+    licenses.add_argument("dist", help="'host', a python executable or a .tar.zst archive")
+    dist = sub.add_parser("distribution", help="build, then make tarballs, .deb packages, ...")
+    dist.add_argument("path", nargs="?", type=Path, help="config file or project directory")
+    dist.add_argument("--type", action="append", default=[], choices=("tarball", "deb", "wix"))
+    dist.add_argument("--release", action="store_true", help="optimised, stripped build")
+    dist.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
+    dist.add_argument("--verbose", action="store_true", dest="sub_verbose")
+    add = sub.add_parser("add", help="add a pyoxidizer.toml to an existing Python project")
+    add.add_argument("path", type=Path)
 
 
 def _split_run_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -130,6 +154,76 @@ def _cmd_app_path(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from pyoxidizer.analyze import analyze_file
+    from pyoxidizer.analyze.report import render_text, to_json
+
+    analysis = analyze_file(args.file)
+    print(to_json(analysis) if args.json else render_text(analysis), end="")
+    return 0
+
+
+def _cmd_distribution_extract(args: argparse.Namespace) -> int:
+    from pyoxidizer.distribution.extract import (
+        extract_distribution,
+        resolve_distribution_argument,
+    )
+
+    dist = resolve_distribution_argument(args.dist, sys.executable)
+    print(f"extracted {args.dist} to {extract_distribution(dist, args.dest)}")
+    return 0
+
+
+def _cmd_distribution_licenses(args: argparse.Namespace) -> int:
+    from pyoxidizer.distribution.extract import resolve_distribution_argument
+    from pyoxidizer.distribution.licenses import distribution_licenses, render_licenses
+
+    dist = resolve_distribution_argument(args.dist, sys.executable)
+    print(render_licenses(distribution_licenses(dist)), end="")
+    return 0
+
+
+def _source_date_epoch() -> int:
+    text = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    if not text.isdigit():
+        raise PyOxidizerError(f"SOURCE_DATE_EPOCH must be a number of seconds (got {text!r})")
+    return int(text)
+
+
+def _cmd_distribution(args: argparse.Namespace, verbose: bool) -> int:
+    from pyoxidizer.dist import BuiltApp, produce
+
+    mtime = _source_date_epoch()
+    result = _build(args, verbose)
+    config = _load(args)
+    app = BuiltApp(
+        config.build.application_name, result.exe, result.app_dir, args.target, args.release
+    )
+    for made in produce(config, app, args.type, mtime):
+        print(f"wrote {made.type} {made.path}")
+        if made.note:
+            print(f"  note: {made.note}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from pyoxidizer.add import add_config
+
+    added = add_config(args.path)
+    print(f"wrote {added.path}")
+    print(
+        f"  application: {added.run.app_name} (project {added.project.name}, "
+        f"read from {added.project.source})"
+    )
+    print(
+        '  packaging rules: stdlib-extension-policy "all", stdlib, '
+        'setup-py-install (package_path = ".")'
+    )
+    print(f"  runs: {added.run.why} ({added.run.mode}: {added.run.value})")
+    print(f"build it with: pyoxidizer build {args.path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     own, app_args = _split_run_args(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(own)
@@ -142,6 +236,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "run":
             return _cmd_run(args, app_args, verbose)
+        if args.command == "analyze":
+            return _cmd_analyze(args)
+        if args.command == "python-distribution-extract":
+            return _cmd_distribution_extract(args)
+        if args.command == "python-distribution-licenses":
+            return _cmd_distribution_licenses(args)
+        if args.command == "distribution":
+            return _cmd_distribution(args, verbose)
+        if args.command == "add":
+            return _cmd_add(args)
         return _cmd_app_path(args)
     except PyOxidizerError as exc:
         print(f"error: {exc}", file=sys.stderr)

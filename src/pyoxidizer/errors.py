@@ -48,3 +48,15 @@ class AssemblyError(PyOxidizerError):
 
 class NotImplementedFeatureError(PyOxidizerError):
     """A documented feature is recognised but not implemented yet in this version."""
+
+
+class AnalyzeError(PyOxidizerError):
+    """A file cannot be analyzed: it is missing, not an ELF file, truncated or malformed."""
+
+
+class AppDistributionError(PyOxidizerError):
+    """An application distribution (tarball, Debian package, WiX source) cannot be produced."""
+
+
+class ProjectError(PyOxidizerError):
+    """An existing Python project cannot be read by ``pyoxidizer add``."""

@@ -107,6 +107,7 @@ class ResourceCollector:
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     license_dirs: list[str] = field(default_factory=list)  # from write-license-files rules
+    extra_sys_paths: list[str] = field(default_factory=list)  # from file-based-packages rules
 
     def _table(self, resource: Resource) -> tuple[str, dict[str, Resource]]:
         flavor = _FLAVORS[type(resource)]
@@ -121,6 +122,11 @@ class ResourceCollector:
             "dist-info": self.dist_info,  # type: ignore[dict-item]
             "shared-library": self.shared_libraries,  # type: ignore[dict-item]
         }
+
+    def replace(self, flavor: str, resource: Resource, rule: str, reason: str) -> None:
+        """Swap in a changed copy of a resource (e.g. a new install location)."""
+        self.tables()[flavor][resource.name] = resource
+        self.decisions.append(Decision(rule, "replaced", flavor, resource.name, reason))
 
     def remove(self, flavor: str, name: str, rule: str, reason: str) -> None:
         if self.tables()[flavor].pop(name, None) is not None:

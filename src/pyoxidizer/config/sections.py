@@ -170,6 +170,14 @@ RULE_TYPES: Mapping[str, TypeSchema] = {
     ),
     "virtualenv": TypeSchema({"path": Field(config_path, required=True), **COMMON_RESOURCE_FIELDS}),
     "write-license-files": TypeSchema({"path": Field(app_relative_path, required=True)}),
+    # This project's addition: packages that need real files, moved next to the binary.
+    "file-based-packages": TypeSchema(
+        {
+            "path": Field(app_relative_path, "lib"),
+            "packages": Field(string_array, ()),
+            "detect_dunder_file": Field(boolean, True),
+        }
+    ),
     "filter-include": TypeSchema(
         {"files": Field(config_paths, ()), "glob_files": Field(glob_patterns, ())},
         extra_check=_require_one_of("files", "glob_files"),

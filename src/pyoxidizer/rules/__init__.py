@@ -16,6 +16,7 @@ from pyoxidizer.rules.install import (
 )
 from pyoxidizer.rules.licenses import apply_write_license_files
 from pyoxidizer.rules.package_root import apply_package_root
+from pyoxidizer.rules.relocate import apply_file_based_packages
 from pyoxidizer.rules.stdlib import apply_stdlib
 
 __all__ = ["RULES", "RuleContext", "apply_rule"]
@@ -35,6 +36,7 @@ RULES: dict[str, RuleFunction] = {
     "virtualenv": apply_virtualenv,
     "filter-include": apply_filter_include,
     "write-license-files": apply_write_license_files,
+    "file-based-packages": apply_file_based_packages,
 }
 
 

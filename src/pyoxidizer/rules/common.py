@@ -36,8 +36,15 @@ def add_found(
     found: Iterable[Found], options: FileRuleOptions, collector: ResourceCollector, rule: str
 ) -> int:
     """Read each found file and add it as a resource; return how many were added."""
+    found = list(found)
+    # As in CPython, an extension module beats a source file of the same name in the same
+    # place (mypyc-compiled wheels ship both).
+    compiled = {item.name for item in found if item.kind == "extension"}
     count = 0
     for item in found:
+        if item.kind == "module" and item.name in compiled:
+            collector.skip(item.kind, item.name, rule, "an extension module of the same name wins")
+            continue
         if item.kind in _MODULE_NAMED and matches_excludes(item.name, options.excludes):
             collector.skip(item.kind, item.name, rule, "matches excludes")
             continue

@@ -31,7 +31,9 @@ def module_name_for_file(filename: str, ext_suffixes: tuple[str, ...]) -> tuple[
     for suffix in ext_suffixes:
         if filename.endswith(suffix):
             stem = filename[: -len(suffix)]
-            return ("extension", stem) if _is_identifier(stem) else None
+            # Generated names may start with a digit (mypyc's "<hash>__mypyc"): they are
+            # imported by name from C, never with an import statement.
+            return ("extension", stem) if _is_identifier("_" + stem) else None
     return None
 
 
