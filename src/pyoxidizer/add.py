@@ -3,7 +3,7 @@
 The project's metadata is read, never executed: ``pyproject.toml``'s ``[project]``
 table, then ``setup.py`` (its ``setup(...)`` call's literal ``name=`` and ``entry_points=``,
 found with ``ast``), then ``setup.cfg``. The config installs the project with a
-``setup-py-install`` rule and runs its first console script (``eval`` mode) or, without
+``pip-install-simple`` rule (``package = "."``) and runs its first console script (``eval`` mode) or, without
 one, its package's ``__main__`` (``module`` mode).
 """
 
@@ -139,12 +139,13 @@ def scripts_from_setup_cfg(text: str, where: str) -> tuple[str | None, list[tupl
 
 
 def entry_point_code(reference: str) -> tuple[str, str] | None:
-    """ "pkg.cli:main" -> ("pkg.cli", "from pkg.cli import main; main()"); None if invalid."""
+    """ "pkg.cli:main" -> ("pkg.cli", "...; sys.exit(main())"); None if invalid."""
     m = _ENTRY_POINT.match(reference)
     if m is None:
         return None
     module, attr = m.groups()
-    return module, f"from {module} import {attr.split('.')[0]}; {attr}()"
+    # sys.exit() keeps the script's return value as the exit code, as pip's scripts do.
+    return module, f"import sys; from {module} import {attr.split('.')[0]}; sys.exit({attr}())"
 
 
 def choose_run(project: ProjectInfo, main_packages: list[str]) -> RunTarget:
@@ -179,8 +180,8 @@ def render_config(project: ProjectInfo, run: RunTarget) -> str:
         "# The standard library with all its extension modules.\n"
         '[[packaging_rule]]\ntype = "stdlib-extension-policy"\npolicy = "all"\n\n'
         '[[packaging_rule]]\ntype = "stdlib"\n\n'
-        "# The project itself, installed from this directory with its setup.py.\n"
-        '[[packaging_rule]]\ntype = "setup-py-install"\npackage_path = "."\n\n'
+        "# The project itself, installed from this directory by pip (setup.py or PEP 517).\n"
+        '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "."\n\n'
         f"# Runs {run.why}.\n"
         f'[[embedded_python_run]]\nmode = "{run.mode}"\n{run_keys}\n'
     )

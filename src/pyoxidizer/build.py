@@ -94,7 +94,7 @@ def collect(
     collector = ResourceCollector()
     work = config.build.build_path / "work"
     shutil.rmtree(work, ignore_errors=True)
-    ctx = RuleContext(dist, collector, options.verbose, work)
+    ctx = RuleContext(dist, collector, options.verbose, work, config.origin)
     try:
         for rule in config.rules:
             first = len(collector.decisions)

@@ -217,7 +217,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     )
     print(
         '  packaging rules: stdlib-extension-policy "all", stdlib, '
-        'setup-py-install (package_path = ".")'
+        'pip-install-simple (package = ".")'
     )
     print(f"  runs: {added.run.why} ({added.run.mode}: {added.run.value})")
     print(f"build it with: pyoxidizer build {args.path}")

@@ -51,7 +51,7 @@ def _project(root: Path, files: dict[str, str]) -> Path:
 def _rule_and_run(root: Path) -> tuple[dict[str, object], tuple[str, str | None, str | None]]:
     config = load_config(root / "pyoxidizer.toml", TARGET)
     rule = config.rules[-1]
-    assert rule.type == "setup-py-install"
+    assert rule.type == "pip-install-simple"
     return rule.options, (config.run.mode, config.run.code, config.run.module)
 
 
@@ -62,16 +62,16 @@ def test_pyproject_scripts(project: Project) -> None:
     proc = project.cli("add", str(root))
     assert f"wrote {root}/pyoxidizer.toml" in proc.stdout
     assert "console script 'hello' (hello_cli.main:run)" in proc.stdout
-    assert "setup-py-install" in proc.stdout
+    assert "pip-install-simple" in proc.stdout
     options, run = _rule_and_run(root)
-    assert options["package_path"] == root
-    assert run == ("eval", "from hello_cli.main import run; run()", None)
+    assert options["package"] == "."
+    assert run == ("eval", "import sys; from hello_cli.main import run; sys.exit(run())", None)
     config = load_config(root / "pyoxidizer.toml", TARGET)
     assert config.build.application_name == "hello"
     assert [r.type for r in config.rules] == [
         "stdlib-extension-policy",
         "stdlib",
-        "setup-py-install",
+        "pip-install-simple",
     ]
 
 
@@ -79,7 +79,7 @@ def test_setup_py_entry_points(project: Project) -> None:
     root = _project(project.root / "app", {"setup.py": SETUP_PY})
     project.cli("add", str(root))
     _, run = _rule_and_run(root)
-    assert run == ("eval", "from hello_cli.main import run; run()", None)
+    assert run == ("eval", "import sys; from hello_cli.main import run; sys.exit(run())", None)
 
 
 def test_setup_cfg_metadata_when_setup_py_is_not_literal(project: Project) -> None:
@@ -90,7 +90,7 @@ def test_setup_cfg_metadata_when_setup_py_is_not_literal(project: Project) -> No
     )
     project.cli("add", str(root))
     _, run = _rule_and_run(root)
-    assert run == ("eval", "from tool.cli import main; main()", None)
+    assert run == ("eval", "import sys; from tool.cli import main; sys.exit(main())", None)
 
 
 def test_module_mode_when_only_main_exists(project: Project) -> None:
@@ -151,8 +151,8 @@ def test_setup_py_is_never_executed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("reference", "expected"),
     [
-        ("pkg.cli:main", ("pkg.cli", "from pkg.cli import main; main()")),
-        ("pkg:App.run [extra]", ("pkg", "from pkg import App; App.run()")),
+        ("pkg.cli:main", ("pkg.cli", "import sys; from pkg.cli import main; sys.exit(main())")),
+        ("pkg:App.run [extra]", ("pkg", "import sys; from pkg import App; sys.exit(App.run())")),
         ("no_attribute", None),
         ("bad name:x", None),
     ],
@@ -161,13 +161,13 @@ def test_entry_point_code(reference: str, expected: tuple[str, str] | None) -> N
     assert entry_point_code(reference) == expected
 
 
-def test_added_project_builds(project: Project) -> None:
-    files = {"setup.py": SETUP_PY, "hello_cli/__init__.py": "", "hello_cli/main.py": MAIN}
+@pytest.mark.parametrize("kind", ["setup.py", "pyproject.toml"])
+def test_added_project_builds(project: Project, kind: str) -> None:
+    files = {"hello_cli/__init__.py": "", "hello_cli/main.py": MAIN}
+    files[kind] = SETUP_PY if kind == "setup.py" else PYPROJECT
     root = _project(project.root / "app", files)
     project.cli("add", str(root))
     proc = project.cli("build", str(root), check=False)
-    if proc.returncode != 0 and "not implemented yet" in proc.stderr:
-        pytest.skip("the setup-py-install rule is not implemented yet")
     assert proc.returncode == 0, proc.stderr
     exe = Path(project.cli("app-path", str(root)).stdout.strip()) / "hello"
     out = run_exe(exe)

@@ -15,3 +15,4 @@ class RuleContext:
     collector: ResourceCollector
     verbose: bool  # pip and setup.py run verbosely too
     work_dir: Path  # scratch space for installs; removed after the build
+    config_dir: Path  # relative paths in rules (e.g. package = ".") start here

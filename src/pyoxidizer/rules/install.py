@@ -77,7 +77,7 @@ def _pip(args: list[str], rule: PackagingRule, ctx: RuleContext) -> int:
     cmd = [str(ctx.dist.python_exe), "-m", "pip", "install", "--target", str(target)]
     cmd += ["--no-compile", "--no-warn-script-location", "--disable-pip-version-check"]
     cmd += ["-v"] if ctx.verbose else ["-q"]
-    _run([*cmd, *args], rule, ctx, env=_env(ctx))
+    _run([*cmd, *args], rule, ctx, env=_env(ctx), cwd=ctx.config_dir)
     # pip --target puts console scripts in bin/: they are not importable code.
     return add_site_dir(target, rule, ctx, skip=("bin",))
 
