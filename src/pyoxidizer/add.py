@@ -3,8 +3,8 @@
 The project's metadata is read, never executed: ``pyproject.toml``'s ``[project]``
 table, then ``setup.py`` (its ``setup(...)`` call's literal ``name=`` and ``entry_points=``,
 found with ``ast``), then ``setup.cfg``. The config installs the project with a
-``pip-install-simple`` rule (``package = "."``) and runs its first console script (``eval`` mode) or, without
-one, its package's ``__main__`` (``module`` mode).
+``pip-install-simple`` rule (``package = "."``) and runs its first console script
+(``eval`` mode) or, without one, its package's ``__main__`` (``module`` mode).
 """
 
 from __future__ import annotations
