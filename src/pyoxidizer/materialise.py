@@ -75,7 +75,7 @@ def materialise(
     for resource in collector.resources.values():
         _materialise_resource(resource, out)
     for ext in collector.extensions.values():
-        if strip_cache is not None and ext.data is not None:
+        if strip_cache is not None and ext.data is not None and _from_distribution(ext, dist):
             ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache))
         _materialise_extension(ext, dist, out)
     for info in collector.dist_info.values():
@@ -88,8 +88,7 @@ def materialise(
             out,
         )
     for lib in collector.shared_libraries.values():
-        data = strip_debug(lib.data, strip_cache) if strip_cache is not None else lib.data
-        _place(lib.location, lib.relative_path, Kind.SHARED_LIBRARY, lib.name, data, out, 0o755)
+        _place(lib.location, lib.relative_path, Kind.SHARED_LIBRARY, lib.name, lib.data, out, 0o755)
     for directory in collector.license_dirs:
         out.files.update(license_files(directory, collector, dist))
     return out
@@ -119,6 +118,12 @@ def license_files(
             project = info.directory.rsplit(".", 1)[0]  # "name-1.0.dist-info" -> "name-1.0"
             files[posixpath.join(directory, project, info.relative_path)] = AppFile(info.data)
     return files
+
+
+def _from_distribution(ext: ExtensionModule, dist: Distribution) -> bool:
+    """Only the distribution's own modules are stripped: wheels' objects are often edited
+    by patchelf (auditwheel), and strip is known to corrupt such files."""
+    return ext.origin is not None and ext.origin.parent == dist.dynload_dir
 
 
 def _place(
