@@ -23,6 +23,7 @@ TRAILER_MAGIC = b"PYOXTRLR"
 PAYLOAD_MAGIC = b"PYOXPAYL"
 FORMAT_VERSION = 1
 HEADER_SIZE = 64
+TRAILER_SIZE = 40
 RECORD_WORDS = 8  # a record is eight little-endian u32 words
 
 KIND_MODULE = 1
@@ -94,6 +95,11 @@ class Payload:
         r = self.records
         return self.blob(r[base], r[base + 1], r[base + 2])
 
+    def data_range(self, number):
+        """(offset in the payload, length) of an entry's data, unverified."""
+        base = number * RECORD_WORDS + 2
+        return self.records[base], self.records[base + 1]
+
     def source(self, number):
         base = number * RECORD_WORDS + 5
         r = self.records
@@ -127,6 +133,8 @@ class OxidizedFinder:
         self._extensions = payload.names(KIND_EXTENSION)
         self._origin = origin  # the executable path; package paths hang below it
         self._memfds = []  # kept open: dlopen identifies objects by path name
+        self._memfd_paths = {}  # record number -> /proc/self/fd/N
+        self._file = None  # (fd, payload offset) of the executable, False if not one
         self._aliases = {}  # "__main__" -> the module run as __main__
         self._tree = None  # built on first use by the resource/metadata services
         self._libraries_pending = bool(payload.names(KIND_SHARED_LIBRARY))
@@ -166,7 +174,7 @@ class OxidizedFinder:
             return None
         if self._libraries_pending:
             self._load_shared_libraries()
-        return self._load_extension(spec, self._payload.data(number))
+        return self._load_extension(spec, number)
 
     def exec_module(self, module):
         name = module.__spec__.name
@@ -176,18 +184,60 @@ class OxidizedFinder:
         code = self.get_code(name)
         _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)
 
-    def _memfd(self, name, data):
-        """A path naming ``data`` through an anonymous in-memory file (never on disk)."""
+    def _memfd(self, name, number):
+        """A path naming an entry's data through an anonymous in-memory file.
+
+        Shared objects are not checksummed here (the dynamic loader validates what it
+        maps, and summing tens of megabytes would dominate import time); when the payload
+        is this executable's, the kernel copies the bytes straight from its page cache.
+        """
+        path = self._memfd_paths.get(number)
+        if path is not None:
+            return path
         fd = posix.memfd_create(name, _MFD_CLOEXEC)
         self._memfds.append(fd)
-        written = 0
-        while written < len(data):
-            written += posix.write(fd, data[written:])
-        return f"/proc/self/fd/{fd}"
+        offset, length = self._payload.data_range(number)
+        if not self._sendfile(fd, offset, length):
+            data = self._payload.view[offset : offset + length]
+            written = 0
+            while written < length:
+                written += posix.write(fd, data[written:])
+        path = self._memfd_paths[number] = f"/proc/self/fd/{fd}"
+        return path
 
-    def _load_extension(self, spec, data):
+    def _sendfile(self, fd, offset, length):
+        source = self._own_file()
+        if source is None:
+            return False
+        source_fd, base = source
+        done = 0
+        while done < length:
+            sent = posix.sendfile(fd, source_fd, base + offset + done, length - done)
+            if sent <= 0:
+                return False
+            done += sent
+        return True
+
+    def _own_file(self):
+        """(fd, payload offset) of the executable holding this payload, if it is one."""
+        if self._file is None:
+            self._file = False
+            try:
+                fd = posix.open(self._origin, posix.O_RDONLY | posix.O_CLOEXEC)
+            except OSError:
+                return None
+            size = posix.fstat(fd).st_size
+            trailer = posix.pread(fd, TRAILER_SIZE, size - TRAILER_SIZE)
+            length = int.from_bytes(trailer[24:32], "little")
+            if trailer[:8] == TRAILER_MAGIC and length == len(self._payload.view):
+                self._file = (fd, size - TRAILER_SIZE - length)
+            else:
+                posix.close(fd)
+        return self._file or None
+
+    def _load_extension(self, spec, number):
         memory_spec = _frozen_importlib.ModuleSpec(
-            spec.name, self, origin=self._memfd(spec.name, data)
+            spec.name, self, origin=self._memfd(spec.name, number)
         )
         return _imp.create_dynamic(memory_spec)
 
@@ -205,7 +255,7 @@ class OxidizedFinder:
             failed = []
             for name, number in pending:
                 try:
-                    dlopen(self._memfd(name, self._payload.data(number)))
+                    dlopen(self._memfd(name, number))
                 except OSError:
                     failed.append((name, number))
             if len(failed) == len(pending):
