@@ -153,9 +153,20 @@ def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
     return marshal.dumps(tuple(zip([n for n, _ in RUNTIME_MODULES], codes, strict=True)), 4)
 
 
+def _tool_digest() -> bytes:
+    """Digest of pyoxidizer's own sources: a changed tool must not reuse an old app."""
+    package = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".c"):
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.digest()
+
+
 def _fingerprint(collector: ResourceCollector, launcher: Path, config: Config) -> str:
     """Digest of everything that goes into the app; equal digests mean nothing changed."""
     h = hashlib.sha256(f"{__version__}|{launcher}|{config!r}".encode())
+    h.update(_tool_digest())  # the runtime code and the build logic are inputs too
     for table in collector.tables().values():
         for name in sorted(table):
             for item in vars(table[name]).values():

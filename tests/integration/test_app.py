@@ -152,3 +152,25 @@ def test_app_path_prints_the_app_directory(project: Project) -> None:
     assert Path(out) == project.root / "build/apps/pathapp/x86_64-unknown-linux-gnu/debug"
     out = project.cli("app-path", "--release").stdout.strip()
     assert out.endswith("/release")
+
+
+def test_warnings_and_logging_name_the_module_and_show_the_line(project: Project) -> None:
+    project.write(
+        "src/noisy.py",
+        "import logging, warnings\n"
+        "def run():\n"
+        "    warnings.warn('careful now')\n"
+        "    logging.basicConfig(format='%(filename)s:%(lineno)d %(module)s %(message)s')\n"
+        "    logging.warning('logged')\n",
+    )
+    rules = '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["noisy"]\n'
+    project.write(
+        "pyoxidizer.toml",
+        config_text(run='mode = "eval"\ncode = "import noisy; noisy.run()"', rules=rules),
+    )
+    err = run_exe(project.build()).stderr.splitlines()
+    assert err == [
+        "<oxidized>/noisy.py:3: UserWarning: careful now",
+        "  warnings.warn('careful now')",
+        "noisy.py:5 noisy logged",
+    ]

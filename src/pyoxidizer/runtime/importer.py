@@ -135,6 +135,7 @@ class OxidizedFinder:
         self._memfds = []  # kept open: dlopen identifies objects by path name
         self._memfd_paths = {}  # record number -> /proc/self/fd/N
         self._file = None  # (fd, payload offset) of the executable, False if not one
+        self._linecache = None  # linecache.cache, once linecache is imported
         self._aliases = {}  # "__main__" -> the module run as __main__
         self._tree = None  # built on first use by the resource/metadata services
         self._libraries_pending = bool(payload.names(KIND_SHARED_LIBRARY))
@@ -183,6 +184,26 @@ class OxidizedFinder:
             return
         code = self.get_code(name)
         _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)
+        if name == "linecache":
+            self._linecache = module.cache
+            for loaded in list(sys.modules):
+                self._register_lines(loaded)
+        elif self._linecache is not None:
+            self._register_lines(name)
+
+    def _register_lines(self, name):
+        """Give linecache a lazy entry for a module's source (as it does for modules with
+        a loader when it sees their globals), so warnings and traceback-less callers of
+        linecache.getline() also find lines. Costs nothing until linecache is imported."""
+        number = self._modules.get(name)
+        if number is None or not self._payload.flags(number) & FLAG_HAS_SOURCE:
+            return
+        is_package = self._payload.flags(number) & FLAG_PACKAGE
+        filename = (
+            "<oxidized>/" + name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+        )
+        if filename not in self._linecache:
+            self._linecache[filename] = (lambda: self.get_source(name),)
 
     def _memfd(self, name, number):
         """A path naming an entry's data through an anonymous in-memory file.
