@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs the system tools pyoxidizer and its tests use, when missing (Debian/Ubuntu).
-# gcc links the launcher; strace and unshare (util-linux) are used by the tests;
-# hyperfine runs the benchmarks.
+# gcc links the launcher (binutils' nm and objcopy prepare allocator libraries);
+# libjemalloc-dev provides the static jemalloc for raw_allocator = "jemalloc"; strace,
+# unshare (util-linux) and tmux (the REPL test) are used by the tests; hyperfine and
+# /usr/bin/time run the benchmarks.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v strace >/dev/null || need+=(strace)
 command -v unshare >/dev/null || need+=(util-linux)
-if [ "${1:-}" = "--bench" ]; then command -v hyperfine >/dev/null || need+=(hyperfine); fi
+command -v objcopy >/dev/null || need+=(binutils)
+command -v tmux >/dev/null || need+=(tmux)
+dpkg -s libjemalloc-dev >/dev/null 2>&1 || need+=(libjemalloc-dev)
+if [ "${1:-}" = "--bench" ]; then
+  command -v hyperfine >/dev/null || need+=(hyperfine)
+  [ -x /usr/bin/time ] || need+=(time)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -169,7 +169,9 @@ def _fingerprint(collector: ResourceCollector, launcher: Path, config: Config) -
     h.update(_tool_digest())  # the runtime code and the build logic are inputs too
     for table in collector.tables().values():
         for name in sorted(table):
-            for item in vars(table[name]).values():
+            for key, item in vars(table[name]).items():
+                if key == "origin":
+                    continue  # where a file was read from (a scratch dir) is not output
                 h.update(item if isinstance(item, bytes) else repr(item).encode())
                 h.update(b"\0")
     return h.hexdigest()
@@ -179,7 +181,7 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     reporter.stage(f"processing config file {config.path}")
     dist = resolve_distribution(config, options)
     reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
-    check_allocator(config.embedded)  # fail before the slow stages
+    check_allocator(config.embedded, dist.cc)  # fail before the slow stages
     reporter.stage("resolving Python resources from packaging rules")
     collector = collect(config, dist, options, reporter)
     launcher, built = ensure_launcher(dist, options.release, options.cache_dir)

@@ -26,6 +26,11 @@ from pyoxidizer.resources import (
 )
 from pyoxidizer.stripping import strip_debug
 
+# App-relative .py files and their .pyc headers carry this fixed time (1980-01-01, the
+# zip epoch) so builds are reproducible; editing a .py later changes its time, and Python
+# then recompiles it as usual.
+APP_FILE_MTIME = 315532800
+
 
 def _pyc_name(module: ModuleSource, dist: Distribution) -> str:
     base = module.name.split(".")[-1] if not module.is_package else "__init__"
@@ -41,7 +46,7 @@ def _module_files(
     pkg_dir = "/".join(parts if module.is_package else parts[:-1])
     prefix = f"{directory}/{pkg_dir}".rstrip("/")
     source_name = "__init__.py" if module.is_package else f"{parts[-1]}.py"
-    mtime = module.mtime
+    mtime = APP_FILE_MTIME
     header = magic + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
     header += (len(module.source) & 0xFFFFFFFF).to_bytes(4, "little")
     return {

@@ -23,7 +23,6 @@ class ModuleSource:
     include_source: bool = True
     location: str = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
-    mtime: int = 0  # of the source file; app-relative .pyc files record it
 
 
 @dataclass(frozen=True)

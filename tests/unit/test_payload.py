@@ -115,4 +115,9 @@ def test_runtime_constants_match_the_format() -> None:
     for kind in fmt.Kind:
         assert getattr(importer, f"KIND_{kind.name}") == kind.value
     assert importer.FLAG_PACKAGE == fmt.EntryFlag.PACKAGE
+    from pyoxidizer.runtime import resources as services
+
+    for name in ("MODULE", "RESOURCE", "EXTENSION", "DIST_INFO"):
+        assert getattr(services, f"KIND_{name}") == fmt.Kind[name].value
+    assert services.FLAG_PACKAGE == fmt.EntryFlag.PACKAGE
     assert importer.FLAG_HAS_SOURCE == fmt.EntryFlag.HAS_SOURCE

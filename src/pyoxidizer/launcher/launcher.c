@@ -5,7 +5,8 @@
  * payload and a fixed-size trailer. At start-up the launcher:
  *
  *   1. maps its own file and validates the trailer and the payload index (CRC-32);
- *   2. configures CPython from the payload header and runs phase-1 initialisation
+ *   2. pre-initialises CPython, installs the raw allocator the payload asks for, then
+ *      configures CPython from the payload header and runs phase-1 initialisation
  *      (only builtin and frozen modules exist at this point);
  *   3. executes the bootstrap code objects from the payload, which install the in-memory
  *      importer on sys.meta_path;
@@ -47,6 +48,13 @@
 #define PYOX_CFG_NO_USER_SITE (1u << 3)
 #define PYOX_CFG_UNBUFFERED_STDIO (1u << 4)
 #define PYOX_CFG_FILESYSTEM_IMPORTER (1u << 5)
+#define PYOX_CFG_ALLOCATOR_SHIFT 8
+#define PYOX_CFG_ALLOCATOR_MASK 0xFFu
+
+/* RawAllocator codes (format.py); the names are what _pyoxidizer.raw_allocator reports. */
+#define PYOX_ALLOCATOR_SYSTEM 0
+#define PYOX_ALLOCATOR_JEMALLOC 1
+#define PYOX_ALLOCATOR_MIMALLOC 2
 
 typedef struct {
     uint32_t offset, length, crc;
@@ -62,6 +70,7 @@ typedef struct {
     uint32_t config_flags;
     uint32_t optimize_level;
     pyox_blob runtime_config, bootstrap, stdio_encoding;
+    const char *raw_allocator; /* name of the allocator installed for PYMEM_DOMAIN_RAW */
 } pyox_state;
 
 static pyox_state pyox;
@@ -252,10 +261,80 @@ static PyObject *pyox_module_init(void) {
         Py_DECREF(m);
         return NULL;
     }
+    if (PyModule_AddStringConstant(m, "raw_allocator", pyox.raw_allocator) != 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }
 
-/* Step 2: configure CPython and run phase-1 initialisation. */
+/* --- raw allocators: each one linked in is a PyMemAllocatorEx over its functions --- */
+#ifdef PYOX_WITH_JEMALLOC
+/* jemalloc, linked from a copy whose exported names carry the pyox_je_ prefix (see
+ * launcher/build.py), so it never replaces the C library's malloc for the process. */
+extern void *pyox_je_malloc(size_t size);
+extern void *pyox_je_calloc(size_t nelem, size_t elsize);
+extern void *pyox_je_realloc(void *ptr, size_t size);
+extern void pyox_je_free(void *ptr);
+
+/* Zero-byte requests get one byte, as CPython's own raw allocator does. */
+static void *pyox_je_raw_malloc(void *ctx, size_t size) {
+    (void)ctx;
+    return pyox_je_malloc(size ? size : 1);
+}
+
+static void *pyox_je_raw_calloc(void *ctx, size_t nelem, size_t elsize) {
+    (void)ctx;
+    if (nelem == 0 || elsize == 0) nelem = elsize = 1;
+    return pyox_je_calloc(nelem, elsize);
+}
+
+static void *pyox_je_raw_realloc(void *ctx, void *ptr, size_t size) {
+    (void)ctx;
+    return pyox_je_realloc(ptr, size ? size : 1);
+}
+
+static void pyox_je_raw_free(void *ctx, void *ptr) {
+    (void)ctx;
+    pyox_je_free(ptr);
+}
+#endif
+
+/* Step 2a: pre-initialise CPython. It must happen before the raw allocator changes; the
+ * settings are the ones Py_InitializeFromConfig would derive from the config below. */
+static int pyox_preinit(void) {
+    PyPreConfig preconfig;
+    PyPreConfig_InitPythonConfig(&preconfig);
+    preconfig.parse_argv = 0;
+    preconfig.use_environment = !(pyox.config_flags & PYOX_CFG_IGNORE_ENVIRONMENT);
+    PyStatus s = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(s)) Py_ExitStatusException(s);
+    return 0;
+}
+
+/* Step 2b: install the payload's raw allocator, after pre-initialisation (which allocates
+ * with the default one and frees before returning) and before anything else allocates. */
+static int pyox_install_allocator(void) {
+    uint32_t code = (pyox.config_flags >> PYOX_CFG_ALLOCATOR_SHIFT) & PYOX_CFG_ALLOCATOR_MASK;
+    pyox.raw_allocator = "system";
+    if (code == PYOX_ALLOCATOR_SYSTEM) return 0;
+#ifdef PYOX_WITH_JEMALLOC
+    if (code == PYOX_ALLOCATOR_JEMALLOC) {
+        PyMemAllocatorEx je = {NULL, pyox_je_raw_malloc, pyox_je_raw_calloc,
+                               pyox_je_raw_realloc, pyox_je_raw_free};
+        PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &je);
+        pyox.raw_allocator = "jemalloc";
+        PYOX_TRACE("raw allocator: jemalloc");
+        return 0;
+    }
+#endif
+    pyox_fail(code == PYOX_ALLOCATOR_MIMALLOC
+                  ? "the payload asks for raw_allocator 'mimalloc', which no launcher links"
+                  : "the payload asks for a raw_allocator this launcher was linked without");
+    return -1;
+}
+
+/* Step 2c: configure CPython and run phase-1 initialisation. */
 static int pyox_status_failed(PyStatus status, PyConfig *config) {
     if (!PyStatus_Exception(status)) return 0;
     PyConfig_Clear(config);
@@ -475,6 +554,7 @@ int main(int argc, char **argv) {
         pyox_fail("cannot register the _pyoxidizer module");
         return 1;
     }
+    if (pyox_preinit() < 0 || pyox_install_allocator() < 0) return 1;
     if (pyox_init_phase1(argc, argv) < 0) return 1;
 
     int exitcode = 1;

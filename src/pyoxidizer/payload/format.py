@@ -68,6 +68,20 @@ class ConfigFlag(enum.IntFlag):
     FILESYSTEM_IMPORTER = 1 << 5
 
 
+# The raw allocator travels in the config flags too: bits 8-15 hold a RawAllocator code, so
+# payloads written before the field existed (all zero there) mean "system".
+ALLOCATOR_SHIFT = 8
+ALLOCATOR_MASK = 0xFF
+
+
+class RawAllocator(enum.IntEnum):
+    """Allocator of CPython's PYMEM_DOMAIN_RAW, chosen by the launcher at start-up."""
+
+    SYSTEM = 0
+    JEMALLOC = 1
+    MIMALLOC = 2
+
+
 RESOURCE_SEPARATOR = "\0"
 
 

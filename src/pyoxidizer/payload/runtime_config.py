@@ -7,11 +7,16 @@ everything else reaches ``runtime/bootstrap.py`` as one marshalled dict.
 from __future__ import annotations
 
 import marshal
+from collections.abc import Sequence
 
 from pyoxidizer.config.schema import EmbeddedPythonConfig, RunConfig
 from pyoxidizer.errors import NotImplementedFeatureError
-from pyoxidizer.payload.format import ConfigFlag
+from pyoxidizer.launcher.build import ALLOCATORS, require_allocator
+from pyoxidizer.payload.format import ALLOCATOR_SHIFT, ConfigFlag, RawAllocator
 from pyoxidizer.payload.writer import PayloadHeader
+
+# The compiler asked for static libraries when the caller does not say which one it uses.
+DEFAULT_CC = ("cc",)
 
 
 def config_flags(embedded: EmbeddedPythonConfig) -> int:
@@ -23,20 +28,26 @@ def config_flags(embedded: EmbeddedPythonConfig) -> int:
         (embedded.unbuffered_stdio, ConfigFlag.UNBUFFERED_STDIO),
         (embedded.filesystem_importer or bool(embedded.sys_paths), ConfigFlag.FILESYSTEM_IMPORTER),
     )
-    return int(sum(flag for enabled, flag in pairs if enabled))
+    flags = int(sum(flag for enabled, flag in pairs if enabled))
+    return flags | int(RawAllocator[embedded.raw_allocator.upper()]) << ALLOCATOR_SHIFT
 
 
-def check_allocator(embedded: EmbeddedPythonConfig) -> None:
-    if embedded.raw_allocator == "rust":
+def check_allocator(embedded: EmbeddedPythonConfig, cc: Sequence[str] = DEFAULT_CC) -> None:
+    """Fail early, with what to do, if the build cannot honour ``raw_allocator``."""
+    name = embedded.raw_allocator
+    if name == "rust":
         raise NotImplementedFeatureError(
             "[[embedded_python_config]]: raw_allocator = 'rust' does not apply to this "
-            "implementation (there is no Rust allocator); use 'system'"
+            "implementation (there is no Rust allocator); use 'system' or 'jemalloc'"
         )
-    if embedded.raw_allocator != "system":
+    if name == "mimalloc":
         raise NotImplementedFeatureError(
-            f"[[embedded_python_config]]: raw_allocator = {embedded.raw_allocator!r} is "
-            "recognised but not implemented yet; use 'system'"
+            "[[embedded_python_config]]: raw_allocator = 'mimalloc' is not available: "
+            "allocators are linked statically and Debian 12 ships mimalloc only as a shared "
+            "library (libmimalloc-dev has no libmimalloc.a); use 'system' or 'jemalloc'"
         )
+    if name in ALLOCATORS:
+        require_allocator(cc, name)
 
 
 def runtime_dict(embedded: EmbeddedPythonConfig, run: RunConfig) -> dict[str, object]:
@@ -51,6 +62,7 @@ def runtime_dict(embedded: EmbeddedPythonConfig, run: RunConfig) -> dict[str, ob
         "terminfo_resolution": embedded.terminfo_resolution,
         "terminfo_dirs": embedded.terminfo_dirs,
         "write_modules_directory_env": embedded.write_modules_directory_env,
+        "virtual_module_files": embedded.virtual_module_files,
     }
 
 

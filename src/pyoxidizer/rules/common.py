@@ -79,7 +79,6 @@ def _resource(item: Found, options: FileRuleOptions) -> Resource:
             include_source=options.include_source,
             location=options.location,
             optional=options.optional_modules,
-            mtime=int(item.path.stat().st_mtime),
         )
     if item.kind == "extension":
         return ExtensionModule(item.name, data, item.path, location=options.location)

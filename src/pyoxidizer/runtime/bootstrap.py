@@ -29,8 +29,10 @@ _TERMINFO_FALLBACK = "/usr/share/terminfo"
 def install(config):
     """Phase 1: put the in-memory importer on sys.meta_path."""
     payload = importer.Payload(_pyoxidizer.payload, _pyoxidizer.crc32)
-    finder = importer.OxidizedFinder(payload, _pyoxidizer.executable)
+    virtual_files = bool(config.get("virtual_module_files"))
+    finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, virtual_files)
     sys.meta_path.append(finder)
+    sys.path_hooks.insert(0, finder.path_hook)
     _state["config"] = config
     _state["finder"] = finder
 
@@ -108,15 +110,30 @@ def _write_modules_file(directory):
         fh.write("".join(name + "\n" for name in sorted(sys.modules)))
 
 
+def _find_main_spec(name):
+    """Embedded or app-relative (sys_paths): any importer may provide the module."""
+    parent = name.rpartition(".")[0]
+    if parent:
+        __import__(parent)  # parents are imported first, as python -m does
+    spec = _state["finder"].find_spec(name)
+    if spec is not None:
+        return spec
+    # importlib.util costs ~3 ms of imports (half a hello world): only when needed.
+    import importlib.util
+
+    return importlib.util.find_spec(name)
+
+
 def _run_module(name):
     main = sys.modules["__main__"]
-    spec = _state["finder"].find_spec(name)
+    spec = _find_main_spec(name)
     if spec is None:
-        raise ImportError(f"no embedded module named {name!r} to run as __main__", name=name)
+        raise ImportError(f"no module named {name!r} to run as __main__", name=name)
     if spec.submodule_search_locations is not None:
         return _run_module(name + ".__main__")
     code = spec.loader.get_code(name)
-    spec.loader.alias("__main__", name)  # so linecache finds __main__'s source
+    if spec.loader is _state["finder"]:
+        spec.loader.alias("__main__", name)  # so linecache finds __main__'s source
     namespace = main.__dict__
     namespace.update(
         __name__="__main__",
@@ -124,8 +141,147 @@ def _run_module(name):
         __loader__=spec.loader,
         __package__=spec.parent,
     )
+    if spec.has_location:
+        namespace["__file__"] = spec.origin
     exec(code, namespace)
     return 0
+
+
+# --- Child processes of multiprocessing -------------------------------------------------
+#
+# multiprocessing starts its helpers by running sys.executable -- this program -- as if it
+# were python: ``[flags] -c "from multiprocessing.X import f; f(literals)" [args]``, or
+# ``--multiprocessing-fork key=value...`` when sys.frozen is set. run() recognises exactly
+# those command lines and calls the function itself; it never executes code from argv.
+
+# python's options that take no value, and those that take one (-W arg, -X opt).
+_FLAG_OPTIONS = frozenset("bBdEiIOPqRsSuvx")
+_VALUE_OPTIONS = frozenset("WX")
+_MULTIPROCESSING_ENTRY_POINTS = frozenset(
+    {
+        ("multiprocessing.spawn", "spawn_main"),
+        ("multiprocessing.forkserver", "main"),
+        ("multiprocessing.resource_tracker", "main"),
+    }
+)
+_SPAWN_MAIN_ARGUMENTS = frozenset({"pipe_handle", "parent_pid", "tracker_fd"})
+# Every instance names itself here; its children inherit it (see _refuse_self_reexec).
+_PARENT_VARIABLE = b"PYOXIDIZER_PARENT_EXECUTABLE"
+
+
+def _interpreter_command(argv):
+    """(option, value, rest) for ``python [flags] -c CODE|-m MOD [rest]``, else None."""
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--check-hash-based-pycs":
+            i += 2
+            continue
+        if len(arg) < 2 or arg[0] != "-" or arg[1] == "-":
+            return None
+        for j in range(1, len(arg)):
+            letter = arg[j]
+            if letter in "cm":
+                if j + 1 < len(arg):
+                    return letter, arg[j + 1 :], argv[i + 1 :]
+                if i + 1 < len(argv):
+                    return letter, argv[i + 1], argv[i + 2 :]
+                return None
+            if letter in _VALUE_OPTIONS:
+                i += j + 1 == len(arg)  # the value is the next argument
+                break
+            if letter not in _FLAG_OPTIONS:
+                return None
+        i += 1
+    return None
+
+
+def _literal_call(code):
+    """((module, function), args, kwargs) if ``code`` is a multiprocessing child command."""
+    import ast
+
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(body) != 2 or not isinstance(body[0], ast.ImportFrom) or body[0].level:
+        return None
+    names = body[0].names
+    if len(names) != 1 or names[0].asname is not None:
+        return None
+    entry = (body[0].module, names[0].name)
+    call = getattr(body[1], "value", None)
+    if (
+        entry not in _MULTIPROCESSING_ENTRY_POINTS
+        or not isinstance(body[1], ast.Expr)
+        or not isinstance(call, ast.Call)
+        or not isinstance(call.func, ast.Name)
+        or call.func.id != entry[1]
+    ):
+        return None
+    try:
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {}
+        for keyword in call.keywords:
+            value = ast.literal_eval(keyword.value)
+            if keyword.arg is not None:
+                value = {keyword.arg: value}
+            if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+                return None
+            kwargs.update(value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return entry, args, kwargs
+
+
+def _multiprocessing_child(argv):
+    """(function, args, kwargs, new sys.argv) when argv is a multiprocessing child's."""
+    if len(argv) >= 2 and argv[1] == "--multiprocessing-fork":
+        # The sys.frozen form: spawn_main's arguments as key=integer (spawn.get_command_line).
+        try:
+            kwargs = {k: int(v) for k, _, v in (a.partition("=") for a in argv[2:])}
+        except ValueError:
+            return None
+        if "pipe_handle" not in kwargs or not kwargs.keys() <= _SPAWN_MAIN_ARGUMENTS:
+            return None
+        return ("multiprocessing.spawn", "spawn_main"), [], kwargs, list(argv)
+    command = _interpreter_command(argv)
+    if command is None or command[0] != "c":
+        return None
+    found = _literal_call(command[1])
+    if found is None:
+        return None
+    return (*found, ["-c", *command[2]])
+
+
+def _run_multiprocessing_child(child):
+    import importlib
+
+    (module, function), args, kwargs, argv = child
+    sys.argv[:] = argv
+    getattr(importlib.import_module(module), function)(*args, **kwargs)
+    return 0
+
+
+def _refuse_self_reexec(argv):
+    """Stop an instance that was started by this same executable as if it were python.
+
+    Running the application instead could start the same command again, without end
+    (a fork bomb). Started by anything else, such arguments are the application's own.
+    """
+    parent = posix.environ.get(_PARENT_VARIABLE)
+    if parent is None or parent != _pyoxidizer.executable.encode(errors="surrogateescape"):
+        return False
+    if _interpreter_command(argv) is None and argv[1:2] != ["--multiprocessing-fork"]:
+        return False
+    sys.stderr.write(
+        f"{_pyoxidizer.executable}: error: this application was started by itself with "
+        f"python's command line {argv[1:]!r}, which it does not recognise; it is not a "
+        "Python interpreter, and running the application again could repeat without end, "
+        "so it stops here\n"
+    )
+    sys.stderr.flush()
+    return True
 
 
 def _excepthook(exc_type, value, tb):
@@ -148,6 +304,14 @@ def run():
         sys.excepthook = _excepthook
     _configure_terminfo(config)
     _register_modules_dump(config)
+    argv = list(sys.argv)
+    if len(argv) > 1 and argv[1].startswith("-"):
+        child = _multiprocessing_child(argv)
+        if child is not None:
+            return _run_multiprocessing_child(child)
+        if _refuse_self_reexec(argv):
+            raise SystemExit(2)  # python's status for a command line it cannot use
+    _setenv(_PARENT_VARIABLE, _pyoxidizer.executable.encode(errors="surrogateescape"))
     mode = config.get("mode", "repl")
     if mode == "eval":
         main = sys.modules["__main__"]

@@ -1,0 +1,113 @@
+"""raw_allocator from inside running executables: which allocator CPython's raw domain uses.
+
+The launcher reports its choice as ``_pyoxidizer.raw_allocator``; the proof that jemalloc
+really serves PyMem_RawMalloc is jemalloc's own per-thread allocation counter, read through
+``mallctl`` with ctypes: a 50 MB bytearray (larger than pymalloc's limit, so it comes from
+the raw domain) moves it by 50 MB under jemalloc and not at all under the system allocator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from pyoxidizer.launcher.build import available_allocators
+from tests.conftest import SUPPORTED, Project, config_text, find_python, run_exe
+
+pytestmark = pytest.mark.skipif(
+    not available_allocators(("cc",)), reason="libjemalloc-dev is not installed"
+)
+
+PROBE = """
+import ctypes, json, sys
+import _pyoxidizer
+
+process = ctypes.CDLL(None)
+mallctl = process.pyox_je_mallctl
+
+
+def allocated():
+    value, size = ctypes.c_uint64(), ctypes.c_size_t(8)
+    status = mallctl(b"thread.allocated", ctypes.byref(value), ctypes.byref(size), None, 0)
+    assert status == 0, status
+    return value.value
+
+
+before = allocated()
+block = bytearray(50_000_000)
+after = allocated()
+libc = ctypes.CDLL("libc.so.6")
+print(json.dumps({
+    "raw_allocator": _pyoxidizer.raw_allocator,
+    "jemalloc_mb": round((after - before) / 1e6),
+    # The process-wide malloc is still glibc's: jemalloc is reached only through PyMem.
+    "malloc_is_glibc": ctypes.cast(process.malloc, ctypes.c_void_p).value
+    == ctypes.cast(libc.malloc, ctypes.c_void_p).value,
+    "version": list(sys.version_info[:2]),
+}))
+"""
+
+
+def _build(project: Project, allocator: str, python: str | None = None) -> dict[str, Any]:
+    project.write("src/probe.py", PROBE)
+    rules = '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["probe"]\n'
+    run = 'mode = "module"\nmodule = "probe"'
+    embedded = f'raw_allocator = "{allocator}"'
+    project.write(
+        "pyoxidizer.toml", config_text(python=python, rules=rules, run=run, embedded=embedded)
+    )
+    proc = run_exe(project.build())
+    assert proc.returncode == 0, proc.stderr
+    seen: dict[str, Any] = json.loads(proc.stdout)
+    return seen
+
+
+def test_system_and_jemalloc_share_one_launcher_and_differ_at_run_time(project: Project) -> None:
+    system = _build(project, "system")
+    assert system["raw_allocator"] == "system"
+    assert system["jemalloc_mb"] == 0
+    rebuilt = project.cli("build")
+    assert "reusing cached launcher" in rebuilt.stderr  # the allocator is chosen at run time
+    jemalloc = _build(project, "jemalloc")
+    assert jemalloc["raw_allocator"] == "jemalloc"
+    assert jemalloc["jemalloc_mb"] >= 50
+    assert system["malloc_is_glibc"] is True and jemalloc["malloc_is_glibc"] is True
+
+
+@pytest.mark.parametrize("version", SUPPORTED)
+def test_jemalloc_on_every_supported_python(project: Project, version: str) -> None:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"CPython {version} with a static libpython is not installed here")
+    seen = _build(project, "jemalloc", python)
+    assert seen["version"] == [int(p) for p in version.split(".")]
+    assert seen["raw_allocator"] == "jemalloc" and seen["jemalloc_mb"] >= 50
+
+
+def test_missing_static_jemalloc_stops_the_build_naming_the_package(project: Project) -> None:
+    """A 'cc' that finds no library (as without libjemalloc-dev) ahead on PATH."""
+    bin_dir = project.root / "fake-bin"
+    bin_dir.mkdir()
+    (bin_dir / "cc").write_text('#!/bin/sh\necho "${1#-print-file-name=}"\n')
+    (bin_dir / "cc").chmod(0o755)
+    project.write("pyoxidizer.toml", config_text(embedded='raw_allocator = "jemalloc"'))
+    env = dict(project.env(), PATH=f"{bin_dir}:{os.environ['PATH']}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyoxidizer", "build"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == (
+        "error: [[embedded_python_config]]: raw_allocator = 'jemalloc' needs jemalloc's static "
+        "library (libjemalloc_pic.a or libjemalloc.a), which the C compiler 'cc' cannot find; "
+        "install the Debian package libjemalloc-dev (scripts/install-system-deps.sh does)"
+    )
+    assert not (project.root / "build").exists()
