@@ -43,3 +43,28 @@ def test_variant_rule_names_available_variants(project: Project) -> None:
     project.write("pyoxidizer.toml", config_text(rules=rules))
     proc = project.cli("build", check=False)
     assert proc.returncode == 1 and "available variants: none" in proc.stderr
+
+
+def _embedded_extensions(project: Project, policy: str) -> tuple[set[str], str]:
+    project.write("pyoxidizer.toml", config_text(extensions=f'policy = "{policy}"'))
+    err = project.cli("build", "--verbose").stderr
+    from pyoxidizer.payload.format import Kind
+    from pyoxidizer.payload.reader import locate_payload, read_payload
+
+    contents = read_payload(locate_payload(project.exe().read_bytes())[0])
+    return set(contents.by_kind(Kind.EXTENSION)), err
+
+
+def test_no_libraries_policy_uses_each_modules_linked_libraries(project: Project) -> None:
+    names, err = _embedded_extensions(project, "no-libraries")
+    assert {"math", "_json", "_decimal", "array"} <= names
+    assert not names & {"_ssl", "_hashlib", "zlib", "_sqlite3", "_ctypes", "readline"}
+    assert "extension _ssl" in err and "links libssl.so.3" in err
+
+
+def test_no_gpl_policy_keeps_permissive_libraries_only(project: Project) -> None:
+    names, err = _embedded_extensions(project, "no-gpl")
+    assert {"math", "zlib", "_ssl", "_sqlite3", "_ctypes"} <= names  # Zlib, Apache-2.0, PD, Expat
+    assert "readline" not in names  # GNU readline is GPL-3+
+    assert "license not known to be free of the GPL: GPL-3+" in err
+    assert "_tkinter" not in names  # libtk's license is not known here: excluded, as the spec says

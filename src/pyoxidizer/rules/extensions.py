@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pyoxidizer.config.schema import PackagingRule
 from pyoxidizer.distribution import Distribution
-from pyoxidizer.errors import NotImplementedFeatureError, RuleError
+from pyoxidizer.distribution.licenses import ExtensionLicense, extension_licenses
+from pyoxidizer.errors import RuleError
 from pyoxidizer.resources import ExtensionModule, ResourceCollector
 from pyoxidizer.rules.context import RuleContext
 
@@ -49,10 +50,61 @@ def apply_policy(rule: PackagingRule, ctx: RuleContext) -> int:
         return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, rule)
     if policy == "all":
         return _add(sorted(available), dist, collector, rule)
-    raise NotImplementedFeatureError(
-        f"{rule.label}: policy {policy!r} is recognised but not implemented yet "
-        "(it needs the library/license analysis of a later release); use 'all' or 'minimal'"
+    licenses = extension_licenses(dist)
+    keep: list[str] = []
+    for name in sorted(available):
+        reason = _policy_refusal(policy, licenses.get(name))
+        if reason is None:
+            keep.append(name)
+        else:
+            collector.skip("extension", name, rule.label, reason)
+    return _add(keep, dist, collector, rule)
+
+
+# Licenses known not to be GPL-family (spec 7.3.5: an explicit allow list, so a new GPL
+# variant cannot slip through). Names as Debian copyright files and python-build-standalone
+# spell them, compared case-insensitively.
+NON_GPL_LICENSES = frozenset(
+    name.lower()
+    for name in (
+        "Apache-2.0",
+        "BSD",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "BSD-4-Clause",
+        "BSD-variant",
+        "bzip2-1.0.6",
+        "Expat",
+        "ISC",
+        "MIT",
+        "MIT/X11",
+        "OpenSSL",
+        "PD",
+        "PSF-2.0",
+        "public-domain",
+        "Sleepycat",
+        "SSLeay",
+        "X11",
+        "Zlib",
     )
+)
+
+
+def _policy_refusal(policy: str, info: ExtensionLicense | None) -> str | None:
+    """Why ``policy`` leaves an extension module out, or None to keep it."""
+    libraries = () if info is None else info.libraries
+    if policy == "no-libraries":
+        if libraries:
+            return "links " + ", ".join(lib.name for lib in libraries)
+        return None
+    if not libraries:
+        return None  # only CPython's own code, under the PSF license
+    if info is None or info.licenses is None:
+        return "unknown license of " + ", ".join(lib.name for lib in libraries)
+    not_allowed = sorted(n for n in info.licenses if n.lower() not in NON_GPL_LICENSES)
+    if not_allowed:
+        return "license not known to be free of the GPL: " + ", ".join(not_allowed)
+    return None
 
 
 def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> None:
