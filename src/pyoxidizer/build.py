@@ -20,9 +20,11 @@ from pyoxidizer.assemble import assemble_app, read_stamp
 from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.config.schema import Config, EmbeddedPythonConfig
 from pyoxidizer.distribution import Distribution, probe_host_distribution
+from pyoxidizer.distribution.licenses import DebianSystem
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.explain import explain
 from pyoxidizer.launcher import ensure_launcher
+from pyoxidizer.linkcheck import unresolved_libraries, warnings_for
 from pyoxidizer.materialise import materialise
 from pyoxidizer.payload.runtime_config import check_allocator, payload_header
 from pyoxidizer.payload.writer import write_payload, write_trailer
@@ -105,6 +107,8 @@ def collect(
         shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
     _add_runtime_services(collector)
+    system = DebianSystem().library_cache()
+    collector.warnings.extend(warnings_for(unresolved_libraries(collector, dist, system)))
     for warning in collector.warnings:
         reporter.warn(warning)
     return collector

@@ -294,3 +294,47 @@ def test_black_walkthrough_without_manual_rules(project: Project) -> None:
     assert target.read_text() == "x = [1, 2]\n"
     assert (exe.parent / "lib" / "blib2to3").is_dir()  # it uses __file__: moved out
     assert not (exe.parent / "lib" / "click").exists()  # click does not: stays embedded
+
+
+GHOST_C = "int ghost_value(void) { return 42; }\n"
+USES_GHOST_C = """
+#include <Python.h>
+int ghost_value(void);
+static PyObject *value(PyObject *self, PyObject *args) { (void)self; (void)args; return PyLong_FromLong(ghost_value()); }
+static PyMethodDef methods[] = {{"value", value, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_haunted", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__haunted(void) { return PyModule_Create(&def); }
+"""
+
+
+def _build_native_package(project: Project, with_library: bool) -> None:
+    import sysconfig
+
+    pkg = project.root / "src" / "haunted"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from ._haunted import value\n")
+    libdir = pkg if with_library else project.root / "elsewhere"
+    libdir.mkdir(exist_ok=True)
+    (project.root / "ghost.c").write_text(GHOST_C)
+    (project.root / "uses.c").write_text(USES_GHOST_C)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libghost.so", "-o", str(libdir / "libghost.so"), str(project.root / "ghost.c")], check=True)
+    ext = pkg / ("_haunted" + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run(["gcc", "-shared", "-fPIC", "-I", sysconfig.get_path("include"), "-o", str(ext), str(project.root / "uses.c"), "-L", str(libdir), "-lghost", "-Wl,-rpath,$ORIGIN"], check=True)
+    project.write("pyoxidizer.toml", config_text(rules=_app_rule("haunted"), run='mode = "eval"\ncode = "import haunted; print(haunted.value())"'))
+
+
+def test_library_next_to_an_extension_module_loads_from_memory(project: Project) -> None:
+    _build_native_package(project, with_library=True)
+    build = project.cli("build")
+    assert "cannot load from memory" not in build.stderr
+    exe = project.exe()
+    assert run_exe(exe).stdout == "42\n"
+    assert sorted(p.name for p in exe.parent.iterdir()) == [exe.name]
+
+
+def test_build_says_when_an_extension_module_cannot_load_from_memory(project: Project) -> None:
+    _build_native_package(project, with_library=False)
+    build = project.cli("build")
+    assert "extension module haunted._haunted needs libghost.so" in build.stderr
+    assert "cannot load from memory" in build.stderr and "file-based-packages" in build.stderr
+    assert run_exe(project.exe()).returncode == 1  # as the warning said

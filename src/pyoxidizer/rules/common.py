@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyoxidizer.resources import (
     DistInfoFile,
@@ -63,7 +64,8 @@ def _warn_dunder_file(module: ModuleSource, collector: ResourceCollector) -> Non
     if module.location == "embedded" and b"__file__" in module.source:
         collector.warnings.append(
             f"module {module.name} ({module.origin}) uses __file__, which embedded modules do "
-            'not have; consider install_location = "app-relative:lib" for its package'
+            'not have; consider install_location = "app-relative:lib" for its package, or a '
+            "file-based-packages rule, which moves such packages next to the executable"
         )
 
 
@@ -81,6 +83,10 @@ def _resource(item: Found, options: FileRuleOptions) -> Resource:
             optional=options.optional_modules,
         )
     if item.kind == "extension":
+        if b"PyInit_" + item.name.rpartition(".")[2].encode() not in data:
+            # A plain "libfoo.so" beside the modules: a library they link, not a module.
+            rel = Path(*item.name.split(".")[:-1], item.path.name).as_posix()
+            return SharedLibrary(item.path.name, rel, data, location=options.location)
         return ExtensionModule(item.name, data, item.path, location=options.location)
     if item.kind == "dist-info":
         return DistInfoFile(item.name, item.relative_path, data, location=options.location)

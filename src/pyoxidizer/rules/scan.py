@@ -37,6 +37,10 @@ def module_name_for_file(filename: str, ext_suffixes: tuple[str, ...]) -> tuple[
     return None
 
 
+def _is_shared_object(filename: str) -> bool:
+    return filename.endswith(".so") or ".so." in filename
+
+
 def scan_package(directory: Path, package: str, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
     """Everything inside a package directory (which need not have an __init__.py)."""
     for dirpath, dirnames, filenames in os.walk(directory):
@@ -52,7 +56,11 @@ def scan_package(directory: Path, package: str, ext_suffixes: tuple[str, ...]) -
         for filename in sorted(filenames):
             found = module_name_for_file(filename, ext_suffixes)
             path = here / filename
-            if found is None:
+            if found is None and _is_shared_object(filename):
+                # A library next to the package's extension modules (RUNPATH $ORIGIN/...).
+                inside = Path(*package.split("."), path.relative_to(directory)).as_posix()
+                yield Found("shared-library", filename, path, relative_path=inside)
+            elif found is None:
                 yield _resource(path, directory, package)
             elif found[1] == "__init__":
                 yield Found(found[0], current, path, is_package=True)
