@@ -119,11 +119,18 @@ def test_black_walkthrough_formats_like_black(project: Project, tmp_path: Path) 
 
 
 SETUP_PY = """
+import os, sys
 from setuptools import setup, Extension
+# Observable effects of extra_env and extra_global_arguments:
+version = os.environ.get("DEMO_VERSION", "1.2.3")
+packages = ["demo"]
+if "--with-extras" in sys.argv:
+    sys.argv.remove("--with-extras")
+    packages.append("demo.extras")
 setup(
     name="demo-native",
-    version="1.2.3",
-    packages=["demo"],
+    version=version,
+    packages=packages,
     package_data={"demo": ["data.txt"]},
     ext_modules=[Extension("demo._speed", ["speed.c"])],
 )
@@ -152,6 +159,8 @@ def _write_native_project(project: Project) -> Path:
     project.write("native/speed.c", SPEED_C)
     project.write("native/demo/__init__.py", "NAME = 'demo'\n")
     project.write("native/demo/data.txt", "payload data\n")
+    project.write("native/demo/extras/__init__.py", "")
+    project.write("native/demo/unused.py", "")
     return root
 
 
@@ -159,17 +168,20 @@ def test_setup_py_install_with_c_extension(project: Project) -> None:
     native = _write_native_project(project)
     rules = (
         '[[packaging_rule]]\ntype = "setup-py-install"\npackage_path = "native"\n'
-        'extra_env = { DEMO_FLAG = "1" }\nextra_global_arguments = ["--no-user-cfg"]\n'
+        'extra_env = { DEMO_VERSION = "7.7" }\nextra_global_arguments = ["--with-extras"]\n'
     )
-    project.write("pyoxidizer.toml", config_text(rules=rules, run=DEMO_RUN))
+    run = DEMO_RUN.replace(
+        "print(", "import demo.extras, importlib.metadata as md; print(md.version('demo-native'), "
+    )
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=run))
     exe = project.build()
-    assert run_exe(exe).stdout == "demo 42\n"
+    assert run_exe(exe).stdout == "7.7 demo 42\n"
     from pyoxidizer.payload.format import Kind
     from pyoxidizer.payload.reader import locate_payload, read_payload
 
     contents = read_payload(locate_payload(exe.read_bytes())[0])
     assert "demo._speed" in contents.by_kind(Kind.EXTENSION)
-    assert any(n.startswith("demo_native-1.2.3") for n in contents.by_kind(Kind.DIST_INFO))
+    assert any(n.startswith("demo_native-7.7") for n in contents.by_kind(Kind.DIST_INFO))
     assert sorted(p.name for p in native.iterdir()) == ["demo", "setup.py", "speed.c"]  # untouched
 
 
@@ -185,8 +197,11 @@ def test_virtualenv_rule_packages_an_installed_project(project: Project) -> None
         capture_output=True,
     )
     rules = '[[packaging_rule]]\ntype = "virtualenv"\npath = "venv"\nexcludes = ["demo.unused"]\n'
-    project.write("pyoxidizer.toml", config_text(rules=rules, run=DEMO_RUN))
-    assert run_exe(project.build()).stdout == "demo 42\n"
+    run = DEMO_RUN.replace(
+        "print(", "import importlib.util as u; print(u.find_spec('demo.unused'), "
+    )
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=run))
+    assert run_exe(project.build()).stdout == "None demo 42\n"  # excluded, the rest packaged
 
 
 def test_two_phase_slimming(project: Project, tmp_path: Path) -> None:
@@ -282,6 +297,20 @@ def test_pip_sees_pyoxidizer_env_and_target_interpreter(project: Project) -> Non
         ),
     )
     assert run_exe(project.build()).stdout == "installed\n"
+
+
+def test_namespace_package_spread_over_two_rules(project: Project) -> None:
+    project.write("one/nsx/alpha.py", "NAME = 'alpha'\n")
+    project.write("two/nsx/beta.py", "NAME = 'beta'\n")
+    rules = "".join(
+        f'[[packaging_rule]]\ntype = "package-root"\npath = "{d}"\npackages = ["nsx"]\n'
+        for d in ("one", "two")
+    )
+    code = "import pkgutil, nsx.alpha, nsx.beta; print(nsx.alpha.NAME, nsx.beta.NAME, sorted(m.name for m in pkgutil.iter_modules(nsx.__path__)))"
+    project.write(
+        "pyoxidizer.toml", config_text(rules=rules, run=f'mode = "eval"\ncode = "{code}"')
+    )
+    assert run_exe(project.build()).stdout == "alpha beta ['alpha', 'beta']\n"
 
 
 def test_verbose_explains_each_rule_and_last_write_wins(project: Project) -> None:

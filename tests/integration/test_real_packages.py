@@ -317,10 +317,43 @@ def _build_native_package(project: Project, with_library: bool) -> None:
     libdir.mkdir(exist_ok=True)
     (project.root / "ghost.c").write_text(GHOST_C)
     (project.root / "uses.c").write_text(USES_GHOST_C)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname,libghost.so", "-o", str(libdir / "libghost.so"), str(project.root / "ghost.c")], check=True)
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-Wl,-soname,libghost.so",
+            "-o",
+            str(libdir / "libghost.so"),
+            str(project.root / "ghost.c"),
+        ],
+        check=True,
+    )
     ext = pkg / ("_haunted" + sysconfig.get_config_var("EXT_SUFFIX"))
-    subprocess.run(["gcc", "-shared", "-fPIC", "-I", sysconfig.get_path("include"), "-o", str(ext), str(project.root / "uses.c"), "-L", str(libdir), "-lghost", "-Wl,-rpath,$ORIGIN"], check=True)
-    project.write("pyoxidizer.toml", config_text(rules=_app_rule("haunted"), run='mode = "eval"\ncode = "import haunted; print(haunted.value())"'))
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-I",
+            sysconfig.get_path("include"),
+            "-o",
+            str(ext),
+            str(project.root / "uses.c"),
+            "-L",
+            str(libdir),
+            "-lghost",
+            "-Wl,-rpath,$ORIGIN",
+        ],
+        check=True,
+    )
+    project.write(
+        "pyoxidizer.toml",
+        config_text(
+            rules=_app_rule("haunted"),
+            run='mode = "eval"\ncode = "import haunted; print(haunted.value())"',
+        ),
+    )
 
 
 def test_library_next_to_an_extension_module_loads_from_memory(project: Project) -> None:
