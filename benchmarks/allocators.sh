@@ -7,6 +7,7 @@
 # Results go to benchmarks/results/allocators*.md (hyperfine's markdown export).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/common.sh"
 python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -39,30 +40,7 @@ print(total)
 PY
 
 make_app() {  # allocator, module
-  mkdir -p "$work/$2-$1"
-  cat > "$work/$2-$1/pyoxidizer.toml" <<TOML
-[[build]]
-application_name = "$2-$1"
-[[python_distribution]]
-python_executable = "$python"
-[[embedded_python_config]]
-raw_allocator = "$1"
-[[packaging_rule]]
-type = "stdlib-extension-policy"
-policy = "all"
-[[packaging_rule]]
-type = "stdlib"
-[[packaging_rule]]
-type = "package-root"
-path = "$work/src"
-packages = ["$2"]
-[[embedded_python_run]]
-mode = "module"
-module = "$2"
-TOML
-  python3 -m pyoxidizer build --release "$work/$2-$1" >/dev/null 2>"$work/$2-$1.log" \
-    || { cat "$work/$2-$1.log" >&2; exit 1; }
-  echo "$work/$2-$1/build/apps/$2-$1/x86_64-unknown-linux-gnu/release/$2-$1"
+  build_app "$work/$2-$1" "$2-$1" "$python" "$work/src" "$2" "raw_allocator = \"$1\""
 }
 
 system="$(make_app system allocbench)"

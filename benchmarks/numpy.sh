@@ -4,31 +4,17 @@
 # Usage: benchmarks/numpy.sh [PYTHON]   Results: benchmarks/results/numpy.md
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/common.sh"
 python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export PYOXIDIZER_CACHE_DIR="${PYOXIDIZER_CACHE_DIR:-$work/cache}"
 mkdir -p "$here/results" "$work/app"
 "$python" -m pip install -q --target "$work/site" numpy
-cat > "$work/app/pyoxidizer.toml" <<TOML
-[[build]]
-application_name = "npapp"
-[[python_distribution]]
-python_executable = "$python"
-[[packaging_rule]]
-type = "stdlib-extension-policy"
-policy = "all"
-[[packaging_rule]]
-type = "stdlib"
-[[packaging_rule]]
-type = "pip-install-simple"
-package = "numpy"
-[[embedded_python_run]]
-mode = "eval"
-code = "import numpy"
-TOML
-python3 -m pyoxidizer build --release "$work/app" >/dev/null 2>&1
-app="$work/app/build/apps/npapp/x86_64-unknown-linux-gnu/release/npapp"
+mkdir -p "$work/src"
+echo "import numpy" > "$work/src/npmain.py"
+app="$(build_app "$work/app" npapp "$python" "$work/src" npmain "" \
+  "$(printf '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "numpy"')")"
 # OpenBLAS thread start-up is part of both; pin it to keep the comparison about importing.
 export OPENBLAS_NUM_THREADS=1
 hyperfine -N --warmup 5 --runs 60 --export-markdown "$here/results/numpy.md" \

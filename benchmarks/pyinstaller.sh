@@ -4,6 +4,7 @@
 # cold build times. Usage: benchmarks/pyinstaller.sh   Results: benchmarks/results/peer-*.md
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/common.sh"
 python="$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -16,12 +17,11 @@ for app in hello heavy; do
   mkdir -p "$work/$app/src"
   if [ "$app" = hello ]; then code="print('hello')"; else code="import $heavy_imports"; fi
   printf '%s\n' "$code" > "$work/$app/src/${app}_main.py"
-  printf '[[build]]\napplication_name = "%s"\n[[packaging_rule]]\ntype = "stdlib-extension-policy"\npolicy = "all"\n[[packaging_rule]]\ntype = "stdlib"\n[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["%s_main"]\n[[embedded_python_run]]\nmode = "module"\nmodule = "%s_main"\n' "$app" "$app" "$app" > "$work/$app/pyoxidizer.toml"
-  /usr/bin/time -f "pyoxidizer cold build $app: %e s" python3 -m pyoxidizer build --release "$work/$app" > /dev/null 2> "$work/$app.time" || { cat "$work/$app.time"; exit 1; }
-  tail -1 "$work/$app.time"
+  start=$(date +%s%N)
+  ox="$(build_app "$work/$app" "$app" "$python" "$work/$app/src" "${app}_main")"
+  echo "pyoxidizer build $app: $(( ($(date +%s%N) - start) / 1000000 )) ms"
   (cd "$work/$app" && /usr/bin/time -f "pyinstaller build $app: %e s" "$work/venv/bin/pyinstaller" --onefile --log-level ERROR --name "pi-$app" "src/${app}_main.py" > /dev/null 2> "$work/$app.pitime") || { cat "$work/$app.pitime"; exit 1; }
   tail -1 "$work/$app.pitime"
-  ox="$work/$app/build/apps/$app/x86_64-unknown-linux-gnu/release/$app"
   pi="$work/$app/dist/pi-$app"
   ls -l "$ox" "$pi" | awk '{print $5, $9}'
   hyperfine -N --warmup 5 --runs 40 --export-markdown "$here/results/peer-$app.md" \

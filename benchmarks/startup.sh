@@ -5,6 +5,7 @@
 # Results go to benchmarks/results/*.md (hyperfine's markdown export).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/common.sh"
 python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -16,26 +17,7 @@ heavy_imports="$(cat "$here/heavy_imports.txt" | grep -v '^#' | paste -sd, -)"
 make_app() {  # name, python code
   mkdir -p "$work/$1/src"
   printf '%s\n' "$2" > "$work/$1/src/${1}_main.py"
-  cat > "$work/$1/pyoxidizer.toml" <<TOML
-[[build]]
-application_name = "$1"
-[[python_distribution]]
-python_executable = "$python"
-[[packaging_rule]]
-type = "stdlib-extension-policy"
-policy = "all"
-[[packaging_rule]]
-type = "stdlib"
-[[packaging_rule]]
-type = "package-root"
-path = "src"
-packages = ["${1}_main"]
-[[embedded_python_run]]
-mode = "module"
-module = "${1}_main"
-TOML
-  python3 -m pyoxidizer build --release "$work/$1" >/dev/null 2>&1
-  echo "$work/$1/build/apps/$1/x86_64-unknown-linux-gnu/release/$1"
+  build_app "$work/$1" "$1" "$python" "$work/$1/src" "${1}_main"
 }
 
 hello="$(make_app hello "print('hello')")"
