@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -232,3 +233,65 @@ def test_unrecognised_self_reexec_stops_at_once(project: Project, tmp_path: Path
     assert proc.stdout == "child exit code 2\n", proc.stderr
     assert "it is not a Python interpreter" in proc.stderr
     assert counter.read_text() == "started\n"  # the app ran once: no chain of starts
+
+
+class _Marker:
+    """Unpickling this runs a shell command that creates a file: the exploit's payload."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return os.system, (f"echo pwned > {self.path}",)
+
+
+@pytest.fixture(scope="module")
+def default_app(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    """An app that never uses multiprocessing, with the defaults `pyoxidizer init` writes."""
+    project = Project(tmp_path_factory.mktemp("mp-default"), cache_dir)
+    project.write("pyoxidizer.toml", config_text(run='mode = "eval"\ncode = "print(42)"'))
+    return project.build()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--multiprocessing-fork", "pipe_handle=0"],
+        ["-c", "from multiprocessing.spawn import spawn_main; spawn_main(pipe_handle=0)"],
+        [
+            "-c",
+            "from multiprocessing.spawn import spawn_main; spawn_main(pipe_handle=0)",
+            "--multiprocessing-fork",
+        ],
+    ],
+    ids=["frozen-form", "c-form", "c-form-with-flag"],
+)
+@pytest.mark.parametrize("through", ["direct", "shell", "forged-env"])
+def test_a_pickle_on_stdin_is_never_run(
+    default_app: Path, tmp_path: Path, argv: list[str], through: str
+) -> None:
+    """Whoever controls an app's arguments and stdin gets an error, not code execution."""
+    import os
+    import pickle
+
+    marker = tmp_path / "marker"
+    evil = tmp_path / "evil.pickle"
+    evil.write_bytes(pickle.dumps(_Marker(marker)))
+    env = dict(os.environ)
+    command = [str(default_app), *argv]
+    if through == "shell":
+        command = ["sh", "-c", '"$0" "$@"; exit $?', *command]
+    if through == "forged-env":
+        # What every instance tells its children: an attacker can set it too.
+        env["PYOXIDIZER_PARENT_EXECUTABLE"] = str(default_app)
+    with evil.open("rb") as stdin:
+        proc = subprocess.run(
+            command, stdin=stdin, capture_output=True, text=True, timeout=60, env=env
+        )
+    assert not marker.exists(), "the pickle on stdin was executed"
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert "refusing the multiprocessing child command line" in proc.stderr
+    assert "Traceback" not in proc.stderr

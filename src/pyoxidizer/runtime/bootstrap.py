@@ -153,6 +153,8 @@ def _run_module(name):
 # were python: ``[flags] -c "from multiprocessing.X import f; f(literals)" [args]``, or
 # ``--multiprocessing-fork key=value...`` when sys.frozen is set. run() recognises exactly
 # those command lines and calls the function itself; it never executes code from argv.
+# Such a child unpickles what it reads from the pipe it is given, so it only runs when its
+# parent process is this same executable (see docs/runtime.md, "Threat model").
 
 # python's options that take no value, and those that take one (-W arg, -X opt).
 _FLAG_OPTIONS = frozenset("bBdEiIOPqRsSuvx")
@@ -254,6 +256,36 @@ def _multiprocessing_child(argv):
     return (*found, ["-c", *command[2]])
 
 
+def _same_file(a, b):
+    return a.st_dev == b.st_dev and a.st_ino == b.st_ino
+
+
+def _started_by_this_program():
+    """Whether the parent process runs this very executable file, as the kernel reports it.
+
+    multiprocessing starts every child it execs (spawn workers, the forkserver, the
+    resource tracker) from a process of the same program: the app itself or one of its
+    children. Anyone else who gives the app such a command line (a shell, sudo, a wrapper
+    script) is not that program, so its stdin is never read as a pickle.
+    """
+    try:
+        mine = posix.stat("/proc/self/exe")
+        parent = posix.stat(f"/proc/{posix.getppid()}/exe")
+    except OSError:
+        return False  # no /proc, or a parent we may not inspect: not a proven parent
+    return _same_file(mine, parent)
+
+
+def _refuse_foreign_child(argv):
+    sys.stderr.write(
+        f"{_pyoxidizer.executable}: error: refusing the multiprocessing child command line "
+        f"{argv[1:]!r}: such a child reads a pickle (code to run) from its parent, and "
+        "this process was not started by this application; only the application itself "
+        "may start its multiprocessing children\n"
+    )
+    sys.stderr.flush()
+
+
 def _run_multiprocessing_child(child):
     import importlib
 
@@ -308,6 +340,9 @@ def run():
     if len(argv) > 1 and argv[1].startswith("-"):
         child = _multiprocessing_child(argv)
         if child is not None:
+            if not _started_by_this_program():
+                _refuse_foreign_child(argv)
+                raise SystemExit(2)  # python's status for a command line it cannot use
             return _run_multiprocessing_child(child)
         if _refuse_self_reexec(argv):
             raise SystemExit(2)  # python's status for a command line it cannot use
