@@ -14,19 +14,15 @@ import configparser
 import os
 import re
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._toml import TOMLDecodeError
+from pyoxidizer._toml import loads as toml_loads
 from pyoxidizer.config.loader import CONFIG_FILE_NAME
 from pyoxidizer.config.validate import application_name_problem
 from pyoxidizer.errors import ProjectError
 from pyoxidizer.init import toml_string
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 _ENTRY_POINT = re.compile(r"^\s*([\w.]+)\s*:\s*([\w.]+)\s*(?:\[[^\]]*\])?\s*$")
 
@@ -58,8 +54,8 @@ class Added:
 
 def scripts_from_pyproject(text: str, where: str) -> tuple[str | None, list[tuple[str, str]]]:
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = toml_loads(text)
+    except TOMLDecodeError as exc:
         raise ProjectError(f"{where} is not valid TOML: {exc}") from None
     project = doc.get("project")
     if not isinstance(project, dict):

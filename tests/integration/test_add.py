@@ -8,7 +8,7 @@ import pytest
 
 from pyoxidizer.add import entry_point_code, scripts_from_setup_py
 from pyoxidizer.config import load_config
-from tests.conftest import Project, run_exe
+from tests.helpers import Project, run_exe
 
 TARGET = "x86_64-unknown-linux-gnu"
 
@@ -161,6 +161,7 @@ def test_entry_point_code(reference: str, expected: tuple[str, str] | None) -> N
     assert entry_point_code(reference) == expected
 
 
+@pytest.mark.network  # pip builds the project with setuptools from the index
 @pytest.mark.parametrize("kind", ["setup.py", "pyproject.toml"])
 def test_added_project_builds(project: Project, kind: str) -> None:
     files = {"hello_cli/__init__.py": "", "hello_cli/main.py": MAIN}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, config_text, find_python
+from tests.helpers import Project, config_text, find_python
 
 RULES = """
 [[packaging_rule]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 APP_RULE = """
 [[packaging_rule]]

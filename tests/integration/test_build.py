@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 RULES = '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["app"]\n'
 RUN = 'mode = "module"\nmodule = "app"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Project, config_text, find_python, run_exe
+from tests.helpers import Project, config_text, find_python, run_exe
 
 
 def test_init_then_run_prints_eval_output(project: Project) -> None:

@@ -21,7 +21,7 @@ from pyoxidizer.dist import requested
 from pyoxidizer.dist.deb import control_text, deb_metadata
 from pyoxidizer.dist.tarball import write_tarball
 from pyoxidizer.errors import AppDistributionError
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 APP_RULES = """
 [[packaging_rule]]

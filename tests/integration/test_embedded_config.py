@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 PROBE = """
 import json, os, sys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 PROBE = (
     "import importlib;"

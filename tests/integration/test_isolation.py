@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 CODE = "import json, decimal, sqlite3, email.parser; print(json.dumps([1]), decimal.Decimal(2))"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
+
+pytestmark = pytest.mark.network  # pip installs from the package index
 
 # Spec 4.2, verbatim as printed (including its "stdlib-extensions-policy" spelling).
 PYFLAKES_CONFIG = """

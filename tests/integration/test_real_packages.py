@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import Project, config_text, run_exe
+import pytest
+
+from tests.helpers import Project, config_text, run_exe
+
+pytestmark = pytest.mark.network  # pip installs from the package index
 
 KITCHEN_SINK = """
 import importlib.metadata as md, json, ssl, sys

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pyoxidizer.launcher.build import available_allocators
-from tests.conftest import SUPPORTED, Project, config_text, find_python, run_exe
+from tests.helpers import SUPPORTED, Project, config_text, find_python, run_exe
 
 pytestmark = pytest.mark.skipif(
     not available_allocators(("cc",)), reason="libjemalloc-dev is not installed"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer.launcher.build import available_allocators
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src/pyoxidizer/runtime/bootstrap.py"
 

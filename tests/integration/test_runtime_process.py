@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, config_text, run_exe
+from tests.helpers import Project, config_text, run_exe
 
 APP = r"""
 import atexit, faulthandler, os, signal, subprocess, sys, threading, time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SUPPORTED, Project, config_text, find_python, run_exe
+from tests.helpers import SUPPORTED, Project, config_text, find_python, run_exe
 
 CODE = (
     "import sys, json, math, sqlite3, ssl, decimal, zlib, ctypes;"

@@ -23,7 +23,7 @@ from pyoxidizer.payload.writer import PayloadHeader, write_payload
 from pyoxidizer.resources import ResourceCollector
 from pyoxidizer.rules.common import FileRuleOptions, add_found
 from pyoxidizer.rules.scan import scan_root
-from tests.conftest import SUPPORTED, find_python
+from tests.helpers import SUPPORTED, find_python
 
 FILES = {
     "svcpkg/__init__.py": "VERSION = '1.2'\n",

@@ -12,7 +12,7 @@ import pytest
 from pyoxidizer import bytecode_worker
 from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.errors import BytecodeError
-from tests.conftest import SUPPORTED, find_python
+from tests.helpers import SUPPORTED, find_python
 
 SOURCE = b"import os\nNAMES = {'alpha', 'beta', 'gamma'}\ndef f(x):\n    return os.path.join(x, 'beta')\n"
 

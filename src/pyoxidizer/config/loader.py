@@ -8,12 +8,13 @@ pure: it turns the parsed TOML into the frozen values of ``schema.py`` or raises
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from .._toml import TOMLDecodeError
+from .._toml import loads as toml_loads
 from ..errors import ConfigError
 from . import validate as v
 from .schema import (
@@ -37,11 +38,6 @@ from .sections import (
     TYPE_ALIASES,
     TypeSchema,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 CONFIG_FILE_NAME = "pyoxidizer.toml"
 ENV_VAR = "PYOXIDIZER_CONFIG"
@@ -98,8 +94,8 @@ def read_config_file(path: Path) -> dict[str, object]:
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not valid UTF-8 text (byte {exc.start})"]) from None
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml_loads(text)
+    except TOMLDecodeError as exc:
         raise ConfigError([_toml_error_message(path, exc)]) from None
 
 
