@@ -118,7 +118,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _build(args: argparse.Namespace, verbose: bool):  # type: ignore[no-untyped-def]
-    from pyoxidizer.build import BuildOptions, build
+    from pyoxidizer.pipeline import BuildOptions, build
 
     config = _load(args)
     reporter = ConsoleReporter(verbose)
@@ -133,7 +133,7 @@ def _build(args: argparse.Namespace, verbose: bool):  # type: ignore[no-untyped-
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from pyoxidizer.init import write_new_config
+    from pyoxidizer.commands.init import write_new_config
 
     path = write_new_config(args.path, args.python_code, args.pip_install)
     print(f"wrote {path}")
@@ -148,15 +148,15 @@ def _cmd_run(args: argparse.Namespace, app_args: list[str], verbose: bool) -> in
 
 
 def _cmd_app_path(args: argparse.Namespace) -> int:
-    from pyoxidizer.build import app_dir_for
+    from pyoxidizer.pipeline import app_dir_for
 
     print(app_dir_for(_load(args), args.release))
     return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from pyoxidizer.analyze import analyze_file
-    from pyoxidizer.analyze.report import render_text, to_json
+    from pyoxidizer.commands.analyze import analyze_file
+    from pyoxidizer.commands.analyze.report import render_text, to_json
 
     analysis = analyze_file(args.file)
     print(to_json(analysis) if args.json else render_text(analysis), end="")
@@ -164,7 +164,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_distribution_extract(args: argparse.Namespace) -> int:
-    from pyoxidizer.distribution.extract import (
+    from pyoxidizer.pythondist.extract import (
         extract_distribution,
         resolve_distribution_argument,
     )
@@ -175,8 +175,8 @@ def _cmd_distribution_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_distribution_licenses(args: argparse.Namespace) -> int:
-    from pyoxidizer.distribution.extract import resolve_distribution_argument
-    from pyoxidizer.distribution.licenses import distribution_licenses, render_licenses
+    from pyoxidizer.pythondist.extract import resolve_distribution_argument
+    from pyoxidizer.pythondist.licenses import distribution_licenses, render_licenses
 
     dist = resolve_distribution_argument(args.dist, sys.executable)
     print(render_licenses(distribution_licenses(dist)), end="")
@@ -191,7 +191,7 @@ def _source_date_epoch() -> int:
 
 
 def _cmd_distribution(args: argparse.Namespace, verbose: bool) -> int:
-    from pyoxidizer.dist import BuiltApp, produce
+    from pyoxidizer.commands.installers import BuiltApp, produce
 
     mtime = _source_date_epoch()
     result = _build(args, verbose)
@@ -207,7 +207,7 @@ def _cmd_distribution(args: argparse.Namespace, verbose: bool) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from pyoxidizer.add import add_config
+    from pyoxidizer.commands.add import add_config
 
     added = add_config(args.path)
     print(f"wrote {added.path}")

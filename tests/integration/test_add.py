@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.add import entry_point_code, scripts_from_setup_py
+from pyoxidizer.commands.add import entry_point_code, scripts_from_setup_py
 from pyoxidizer.config import load_config
 from tests.helpers import Project, run_exe
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from pyoxidizer.commands.installers import requested
+from pyoxidizer.commands.installers.deb import control_text, deb_metadata
+from pyoxidizer.commands.installers.tarball import write_tarball
 from pyoxidizer.config.schema import BuildConfig, Config, DistributionSection
-from pyoxidizer.dist import requested
-from pyoxidizer.dist.deb import control_text, deb_metadata
-from pyoxidizer.dist.tarball import write_tarball
 from pyoxidizer.errors import AppDistributionError
 from tests.helpers import Project, config_text, run_exe
 

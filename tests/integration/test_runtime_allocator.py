@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pyoxidizer.launcher.build import available_allocators
+from pyoxidizer.launcher.toolchain import available_allocators
 from tests.helpers import SUPPORTED, Project, config_text, find_python, run_exe
 
 pytestmark = pytest.mark.skipif(

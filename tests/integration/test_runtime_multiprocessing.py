@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.launcher.build import available_allocators
+from pyoxidizer.launcher.toolchain import available_allocators
 from tests.helpers import Project, config_text, run_exe
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src/pyoxidizer/runtime/bootstrap.py"

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.build import _add_runtime_services
-from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
-from pyoxidizer.distribution import probe_host_distribution
-from pyoxidizer.materialise import materialise
+from pyoxidizer.assemble.materialise import materialise
+from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
+from pyoxidizer.collect.rules.scan import scan_root
+from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.payload.writer import PayloadHeader, write_payload
-from pyoxidizer.resources import ResourceCollector
-from pyoxidizer.rules.common import FileRuleOptions, add_found
-from pyoxidizer.rules.scan import scan_root
+from pyoxidizer.pipeline import _add_runtime_services
+from pyoxidizer.pythondist import probe_host_distribution
 from tests.helpers import SUPPORTED, find_python
 
 FILES = {

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer.config.schema import EmbeddedPythonConfig
-from pyoxidizer.distribution import probe_host_distribution
 from pyoxidizer.errors import LauncherError, NotImplementedFeatureError
-from pyoxidizer.launcher import build as launcher_build
+from pyoxidizer.launcher import toolchain as launcher_build
 from pyoxidizer.payload import format as fmt
 from pyoxidizer.payload.runtime_config import check_allocator, config_flags
+from pyoxidizer.pythondist import probe_host_distribution
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER_C = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()

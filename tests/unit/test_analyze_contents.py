@@ -5,9 +5,9 @@ from __future__ import annotations
 import marshal
 from pathlib import Path
 
-from pyoxidizer.analyze import analyze_file, analyze_image
-from pyoxidizer.analyze.contents import has_trailer, largest_packages, read_contents
-from pyoxidizer.analyze.report import render_text
+from pyoxidizer.commands.analyze import analyze_file, analyze_image
+from pyoxidizer.commands.analyze.contents import has_trailer, largest_packages, read_contents
+from pyoxidizer.commands.analyze.report import render_text
 from pyoxidizer.payload.format import ConfigFlag, Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
 from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload, write_trailer

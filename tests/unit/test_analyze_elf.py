@@ -11,22 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.analyze import analyze_file, analyze_image
-from pyoxidizer.analyze.compat import (
+from pyoxidizer._elf import ElfInfo, VersionNeed, elf_info, open_elf
+from pyoxidizer.commands.analyze import analyze_file, analyze_image
+from pyoxidizer.commands.analyze.compat import (
     DISTRO_RELEASES,
     DistroRelease,
     newest_version,
     verdicts,
     version_key,
 )
-from pyoxidizer.analyze.elf import ElfInfo, VersionNeed, elf_info, open_elf
-from pyoxidizer.analyze.pyversion import (
+from pyoxidizer.commands.analyze.pyversion import (
     decode_hex_version,
     embedded_python_version,
     from_rodata,
     from_symbol,
 )
-from pyoxidizer.analyze.report import human_bytes, render_text, to_json
+from pyoxidizer.commands.analyze.report import human_bytes, render_text, to_json
 from pyoxidizer.errors import AnalyzeError
 
 ELF = Path(__file__).resolve().parents[1] / "data" / "elf"
@@ -221,7 +221,7 @@ def test_human_bytes(n: int, text: str) -> None:
 
 
 def test_which_libraries_must_be_installed() -> None:
-    from pyoxidizer.analyze.compat import library_note
+    from pyoxidizer.commands.analyze.compat import library_note
 
     assert library_note("libc.so.6") == library_note("libpthread.so.0") == "part of glibc"
     assert library_note("ld-linux-x86-64.so.2") == "part of glibc"

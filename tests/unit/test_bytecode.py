@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer import bytecode_worker
-from pyoxidizer.bytecode import BytecodeCompiler, CompileJob
+from pyoxidizer.compile import worker as bytecode_worker
+from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.errors import BytecodeError
 from tests.helpers import SUPPORTED, find_python
 
@@ -19,7 +19,7 @@ SOURCE = b"import os\nNAMES = {'alpha', 'beta', 'gamma'}\ndef f(x):\n    return 
 HISTORY = """
 import sys
 sys.path.insert(0, {src!r})
-import bytecode_worker as w
+import worker as w
 if {warm}:
     import glob, os
     for p in sorted(glob.glob(os.path.dirname(os.__file__) + '/*.py'))[:80]:

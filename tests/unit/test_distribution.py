@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.distribution import probe_host_distribution
 from pyoxidizer.errors import DistributionError
+from pyoxidizer.pythondist import probe_host_distribution
 
 # An interpreter that answers the probe like the real one, with one field changed.
 FAKE = """#!{python}

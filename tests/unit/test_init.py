@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pyoxidizer.commands.init import render_config, toml_string, toml_value, write_new_config
 from pyoxidizer.config import EmbeddedPythonConfig, RunConfig, load_config
 from pyoxidizer.errors import ConfigError
-from pyoxidizer.init import render_config, toml_string, toml_value, write_new_config
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.distribution import probe_host_distribution
 from pyoxidizer.errors import LauncherError
 from pyoxidizer.launcher import ensure_launcher
+from pyoxidizer.pythondist import probe_host_distribution
 
 
 def test_missing_compiler_is_a_clear_error(tmp_path: Path) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.analyze.elf import ElfInfo
-from pyoxidizer.distribution.extract import StandaloneArchive
-from pyoxidizer.distribution.licenses import (
+from pyoxidizer._elf import ElfInfo
+from pyoxidizer.errors import AnalyzeError
+from pyoxidizer.pythondist.extract import StandaloneArchive
+from pyoxidizer.pythondist.licenses import (
     DistributionLicenses,
     archive_licenses,
     deb822_paragraphs,
@@ -26,7 +27,6 @@ from pyoxidizer.distribution.licenses import (
     render_licenses,
     resolve_library,
 )
-from pyoxidizer.errors import AnalyzeError
 
 DEP5 = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyoxidizer.resources import (
+from pyoxidizer.collect.resources import (
     ExtensionModule,
     ModuleSource,
     ResourceCollector,
     matches_excludes,
 )
-from pyoxidizer.rules.scan import scan_package, scan_root
-from pyoxidizer.rules.stdlib import is_test_module
+from pyoxidizer.collect.rules.scan import scan_package, scan_root
+from pyoxidizer.collect.rules.stdlib import is_test_module
 
 
 def _module(name: str, source: bytes = b"", package: bool = False) -> ModuleSource:

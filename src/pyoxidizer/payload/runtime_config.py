@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pyoxidizer.config.schema import EmbeddedPythonConfig, RunConfig
 from pyoxidizer.errors import NotImplementedFeatureError
-from pyoxidizer.launcher.build import ALLOCATORS, require_allocator
+from pyoxidizer.launcher.toolchain import ALLOCATORS, require_allocator
 from pyoxidizer.payload.format import ALLOCATOR_SHIFT, ConfigFlag, RawAllocator
 from pyoxidizer.payload.writer import PayloadHeader
 

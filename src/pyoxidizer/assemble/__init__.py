@@ -1,0 +1,1 @@
+"""Assembling the app: payload entries and app-relative files, then the app directory."""

@@ -1,0 +1,95 @@
+"""What every rule that turns found files into resources shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxidizer.collect.resources import (
+    DistInfoFile,
+    ExtensionModule,
+    ModuleSource,
+    Resource,
+    ResourceCollector,
+    ResourceData,
+    SharedLibrary,
+    matches_excludes,
+)
+from pyoxidizer.collect.rules.scan import Found
+
+
+@dataclass(frozen=True)
+class FileRuleOptions:
+    optimize_level: int = 0
+    include_source: bool = True
+    include_resources: bool = True
+    location: str = "embedded"
+    excludes: tuple[str, ...] = ()
+    optional_modules: bool = False
+    warn_dunder_file: bool = False  # warn about embedded modules that use __file__
+
+
+_MODULE_NAMED = ("module", "extension", "resource")  # names that excludes apply to
+
+
+def add_found(
+    found: Iterable[Found], options: FileRuleOptions, collector: ResourceCollector, rule: str
+) -> int:
+    """Read each found file and add it as a resource; return how many were added."""
+    found = list(found)
+    # As in CPython, an extension module beats a source file of the same name in the same
+    # place (mypyc-compiled wheels ship both).
+    compiled = {item.name for item in found if item.kind == "extension"}
+    count = 0
+    for item in found:
+        if item.kind == "module" and item.name in compiled:
+            collector.skip(item.kind, item.name, rule, "an extension module of the same name wins")
+            continue
+        if item.kind in _MODULE_NAMED and matches_excludes(item.name, options.excludes):
+            collector.skip(item.kind, item.name, rule, "matches excludes")
+            continue
+        if item.kind == "resource" and not options.include_resources:
+            continue
+        resource = _resource(item, options)
+        if options.warn_dunder_file and isinstance(resource, ModuleSource):
+            _warn_dunder_file(resource, collector)
+        collector.add(resource, rule)
+        count += 1
+    return count
+
+
+def _warn_dunder_file(module: ModuleSource, collector: ResourceCollector) -> None:
+    """Spec 12.2.2: embedded modules have no __file__; say so for modules that use it."""
+    if module.location == "embedded" and b"__file__" in module.source:
+        collector.warnings.append(
+            f"module {module.name} ({module.origin}) uses __file__, which embedded modules do "
+            'not have; consider install_location = "app-relative:lib" for its package, or a '
+            "file-based-packages rule, which moves such packages next to the executable"
+        )
+
+
+def _resource(item: Found, options: FileRuleOptions) -> Resource:
+    data = item.path.read_bytes()
+    if item.kind == "module":
+        return ModuleSource(
+            item.name,
+            data,
+            item.is_package,
+            item.path,
+            optimize_level=options.optimize_level,
+            include_source=options.include_source,
+            location=options.location,
+            optional=options.optional_modules,
+        )
+    if item.kind == "extension":
+        if b"PyInit_" + item.name.rpartition(".")[2].encode() not in data:
+            # A plain "libfoo.so" beside the modules: a library they link, not a module.
+            rel = Path(*item.name.split(".")[:-1], item.path.name).as_posix()
+            return SharedLibrary(item.path.name, rel, data, location=options.location)
+        return ExtensionModule(item.name, data, item.path, location=options.location)
+    if item.kind == "dist-info":
+        return DistInfoFile(item.name, item.relative_path, data, location=options.location)
+    if item.kind == "shared-library":
+        return SharedLibrary(item.name, item.relative_path, data, location=options.location)
+    return ResourceData(item.name, item.relative_path, data, location=options.location)

@@ -1,0 +1,141 @@
+"""The stdlib extension-module rules: which of the distribution's extension modules to embed.
+
+Modules compiled into libpython (``sys.builtin_module_names``) are always present; the
+others live in ``lib-dynload`` and are embedded as shared objects loaded from memory.
+"""
+
+from __future__ import annotations
+
+from pyoxidizer.collect.resources import ExtensionModule, ResourceCollector
+from pyoxidizer.collect.rules.context import RuleContext
+from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.errors import RuleError
+from pyoxidizer.pythondist import Distribution
+from pyoxidizer.pythondist.licenses import ExtensionLicense, extension_licenses
+
+
+def available_extensions(dist: Distribution) -> dict[str, ExtensionModule]:
+    """Every extension module of the distribution, built-in or in lib-dynload."""
+    found: dict[str, ExtensionModule] = {
+        name: ExtensionModule(name, None, None) for name in dist.builtin_modules
+    }
+    if dist.dynload_dir.is_dir():
+        for path in sorted(dist.dynload_dir.iterdir()):
+            if path.name.endswith(dist.ext_suffix):
+                name = path.name[: -len(dist.ext_suffix)]
+                found.setdefault(name, ExtensionModule(name, None, path))
+    return found
+
+
+def _load(ext: ExtensionModule) -> ExtensionModule:
+    if ext.origin is None:
+        return ext
+    return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin)
+
+
+def _add(
+    names: list[str], dist: Distribution, collector: ResourceCollector, rule: PackagingRule
+) -> int:
+    available = available_extensions(dist)
+    for name in names:
+        collector.add(_load(available[name]), rule.label)
+    return len(names)
+
+
+def apply_policy(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
+    policy = rule.text("policy")
+    available = available_extensions(dist)
+    if policy == "minimal":
+        return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, rule)
+    if policy == "all":
+        return _add(sorted(available), dist, collector, rule)
+    licenses = extension_licenses(dist)
+    keep: list[str] = []
+    for name in sorted(available):
+        reason = _policy_refusal(policy, licenses.get(name))
+        if reason is None:
+            keep.append(name)
+        else:
+            collector.skip("extension", name, rule.label, reason)
+    return _add(keep, dist, collector, rule)
+
+
+# Licenses known not to be GPL-family (spec 7.3.5: an explicit allow list, so a new GPL
+# variant cannot slip through). Names as Debian copyright files and python-build-standalone
+# spell them, compared case-insensitively.
+NON_GPL_LICENSES = frozenset(
+    name.lower()
+    for name in (
+        "Apache-2.0",
+        "BSD",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "BSD-4-Clause",
+        "BSD-variant",
+        "bzip2-1.0.6",
+        "Expat",
+        "ISC",
+        "MIT",
+        "MIT/X11",
+        "OpenSSL",
+        "PD",
+        "PSF-2.0",
+        "public-domain",
+        "Sleepycat",
+        "SSLeay",
+        "X11",
+        "Zlib",
+    )
+)
+
+
+def _policy_refusal(policy: str, info: ExtensionLicense | None) -> str | None:
+    """Why ``policy`` leaves an extension module out, or None to keep it."""
+    libraries = () if info is None else info.libraries
+    if policy == "no-libraries":
+        if libraries:
+            return "links " + ", ".join(lib.name for lib in libraries)
+        return None
+    if not libraries:
+        return None  # only CPython's own code, under the PSF license
+    if info is None or info.licenses is None:
+        return "unknown license of " + ", ".join(lib.name for lib in libraries)
+    not_allowed = sorted(n for n in info.licenses if n.lower() not in NON_GPL_LICENSES)
+    if not_allowed:
+        return "license not known to be free of the GPL: " + ", ".join(not_allowed)
+    return None
+
+
+def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> None:
+    unknown = sorted(set(names) - available_extensions(dist).keys())
+    if unknown:
+        raise RuleError(
+            f"{rule.label}: the distribution has no extension module named {', '.join(unknown)}"
+        )
+
+
+def apply_includes(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
+    names = list(rule.texts("includes"))
+    _check_known(names, dist, rule)
+    return _add(names, dist, collector, rule)
+
+
+def apply_excludes(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist, collector = ctx.dist, ctx.collector
+    excludes = set(rule.texts("excludes"))
+    _check_known(sorted(excludes), dist, rule)
+    keep = sorted(n for n in available_extensions(dist) if n not in excludes)
+    for name in sorted(excludes):
+        collector.remove("extension", name, rule.label, "listed in excludes")
+    return _add(keep, dist, collector, rule)
+
+
+def apply_variant(rule: PackagingRule, ctx: RuleContext) -> int:
+    dist = ctx.dist
+    raise RuleError(
+        f"{rule.label}: extension {rule.options['extension']!r} has no variant "
+        f"{rule.options['variant']!r}: the host distribution {dist.python_exe} offers no "
+        "extension-module variants (available variants: none)"
+    )

@@ -1,0 +1,162 @@
+"""Rules that install packages with Python's own tools, then package what was installed.
+
+``pip-install-simple``, ``pip-requirements-file`` and ``setup-py-install`` run the target
+distribution's interpreter (so wheels match its version and platform tags) into a fresh
+directory with ``PYOXIDIZER=1`` set; ``virtualenv`` reads an existing environment.
+Whatever lands there is scanned like a ``site-packages`` directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
+from pyoxidizer.collect.rules.context import RuleContext
+from pyoxidizer.collect.rules.scan import scan_root
+from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.errors import RuleError
+
+
+def options_of(rule: PackagingRule) -> FileRuleOptions:
+    return FileRuleOptions(
+        optimize_level=rule.number("optimize_level"),
+        include_source=rule.flag("include_source", True),
+        location=rule.text("install_location", "embedded"),
+        excludes=rule.texts("excludes"),
+        warn_dunder_file=True,
+    )
+
+
+def ext_suffixes(ctx: RuleContext) -> tuple[str, ...]:
+    return (ctx.dist.ext_suffix, ".abi3.so", ".so")
+
+
+def add_site_dir(
+    site: Path, rule: PackagingRule, ctx: RuleContext, skip: tuple[str, ...] = ()
+) -> int:
+    found = (
+        f
+        for f in scan_root(site, ext_suffixes(ctx))
+        if f.path.relative_to(site).parts[0] not in skip
+    )
+    return add_found(found, options_of(rule), ctx.collector, rule.label)
+
+
+def _env(ctx: RuleContext, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYOXIDIZER"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _run(cmd: list[str], rule: PackagingRule, ctx: RuleContext, **kwargs: object) -> None:
+    """Run an installer; its output is shown with --verbose, or on failure."""
+    try:
+        proc = subprocess.run(cmd, capture_output=not ctx.verbose, text=True, **kwargs)  # type: ignore[call-overload]
+    except OSError as exc:
+        raise RuleError(f"{rule.label}: cannot run {cmd[0]}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        output = ((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()
+        tail = "\n".join(output[-15:])
+        raise RuleError(
+            f"{rule.label}: {' '.join(cmd[1:4])} ... failed (exit {proc.returncode})"
+            + (f":\n{tail}" if tail else "")
+        )
+
+
+def _scratch(ctx: RuleContext, prefix: str) -> Path:
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=ctx.work_dir, prefix=prefix))
+
+
+def _pip(args: list[str], rule: PackagingRule, ctx: RuleContext) -> int:
+    target = _scratch(ctx, "pip-")
+    cmd = [str(ctx.dist.python_exe), "-m", "pip", "install", "--target", str(target)]
+    cmd += ["--no-compile", "--no-warn-script-location", "--disable-pip-version-check"]
+    cmd += ["-v"] if ctx.verbose else ["-q"]
+    _run([*cmd, *args], rule, ctx, env=_env(ctx), cwd=ctx.config_dir)
+    # pip --target puts console scripts in bin/: they are not importable code.
+    return add_site_dir(target, rule, ctx, skip=("bin",))
+
+
+def apply_pip_install_simple(rule: PackagingRule, ctx: RuleContext) -> int:
+    return _pip([rule.text("package"), *rule.texts("extra_args")], rule, ctx)
+
+
+def apply_pip_requirements_file(rule: PackagingRule, ctx: RuleContext) -> int:
+    path = rule.path("requirements_path")
+    if not path.is_file():
+        raise RuleError(f"{rule.label}: requirements file {path} does not exist")
+    return _pip(["-r", str(path), *rule.texts("extra_args")], rule, ctx)
+
+
+# Like pip's shim: setuptools first, so a plain distutils setup.py gets its commands too.
+_SETUP_SHIM = (
+    "import sys, setuptools; sys.argv[0] = 'setup.py'; __file__ = 'setup.py'; "
+    "exec(compile(open('setup.py', 'rb').read(), 'setup.py', 'exec'))"
+)
+
+
+def apply_setup_py_install(rule: PackagingRule, ctx: RuleContext) -> int:
+    project = rule.path("package_path")
+    if not (project / "setup.py").is_file():
+        raise RuleError(f"{rule.label}: {project} has no setup.py")
+    scratch = _scratch(ctx, "setup-py-")
+    extra = rule.options.get("extra_env") or {}
+    env = _env(ctx, {str(k): str(v) for k, v in dict(extra).items()})  # type: ignore[call-overload]
+    cmd = [str(ctx.dist.python_exe), "-c", _SETUP_SHIM, *rule.texts("extra_global_arguments")]
+    cmd += ["--verbose"] if ctx.verbose else ["--quiet"]
+    # Build and install into scratch space: nothing is written to the project or the system.
+    (scratch / "egg").mkdir()
+    cmd += [
+        "egg_info",
+        "--egg-base",
+        str(scratch / "egg"),
+        "build",
+        "--build-base",
+        str(scratch / "build"),
+    ]
+    cmd += ["install", "--prefix", str(scratch / "prefix"), "--no-compile"]
+    cmd += ["--single-version-externally-managed", "--record", str(scratch / "record.txt")]
+    _check_setuptools(rule, ctx)
+    _run(cmd, rule, ctx, env=env, cwd=project)
+    return add_site_dir(_site_packages(scratch / "prefix", rule, ctx), rule, ctx)
+
+
+def _check_setuptools(rule: PackagingRule, ctx: RuleContext) -> None:
+    probe = subprocess.run(
+        [str(ctx.dist.python_exe), "-c", "import setuptools"], capture_output=True
+    )
+    if probe.returncode != 0:
+        raise RuleError(
+            f"{rule.label}: setup.py needs setuptools, which {ctx.dist.python_exe} does not have "
+            f"(install it with: {ctx.dist.python_exe} -m pip install setuptools)"
+        )
+
+
+def _site_packages(root: Path, rule: PackagingRule, ctx: RuleContext) -> Path:
+    version = ctx.dist.short_version
+    for lib in ("lib", "lib64"):
+        for name in ("site-packages", "dist-packages"):
+            candidate = root / lib / f"python{version}" / name
+            if candidate.is_dir():
+                return candidate
+    raise RuleError(f"{rule.label}: no lib/python{version}/site-packages directory in {root}")
+
+
+def apply_virtualenv(rule: PackagingRule, ctx: RuleContext) -> int:
+    venv = rule.path("path")
+    if not venv.is_dir():
+        raise RuleError(f"{rule.label}: virtualenv path {venv} is not a directory")
+    found = sorted(venv.glob("lib/python3.*/site-packages"))
+    wanted = venv / "lib" / f"python{ctx.dist.short_version}" / "site-packages"
+    if wanted not in found:
+        have = ", ".join(p.parent.name for p in found) or "none"
+        raise RuleError(
+            f"{rule.label}: {venv} has no lib/python{ctx.dist.short_version}/site-packages "
+            f"(the distribution is CPython {ctx.dist.short_version}; found: {have})"
+        )
+    return add_site_dir(wanted, rule, ctx)

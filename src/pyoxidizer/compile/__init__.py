@@ -1,0 +1,1 @@
+"""Compiling module sources to bytecode with the target interpreter."""

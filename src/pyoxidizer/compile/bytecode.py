@@ -1,0 +1,114 @@
+"""Compile module sources to bytecode with the *target* interpreter, deterministically.
+
+Sources go to a subprocess of the distribution's interpreter running ``worker.py``,
+in sorted order, with a fixed hash seed (set and frozenset constants are marshalled in hash
+order); the worker normalises marshal's reference flags so each module's bytes depend on
+its source alone. Results are cached by content so a rebuild only compiles what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+from pyoxidizer.errors import BytecodeError
+
+
+@dataclass(frozen=True)
+class CompileJob:
+    name: str  # module name, for messages
+    source: bytes
+    filename: str  # becomes co_filename
+    optimize: int
+    origin: str = ""  # where the source came from, for messages
+    optional: bool = False  # a failure drops the module instead of failing the build
+
+    def key(self) -> bytes:
+        h = hashlib.sha256()
+        for part in (self.name, self.filename, str(self.optimize)):
+            h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        h.update(self.source)
+        return h.digest()
+
+
+class BytecodeCompiler:
+    """Compiles jobs through ``python_exe`` with a persistent on-disk cache."""
+
+    def __init__(self, python_exe: Path, cache_file: Path | None) -> None:
+        self.python_exe = python_exe
+        self.cache_file = cache_file
+        self._cache: dict[bytes, bytes] = self._load_cache()
+        self._dirty = False
+        self.magic: bytes | None = self._cache.get(b"magic")
+        self.compiled_count = 0
+
+    def _load_cache(self) -> dict[bytes, bytes]:
+        if self.cache_file is None or not self.cache_file.is_file():
+            return {}
+        try:
+            data = marshal.loads(self.cache_file.read_bytes())
+        except (EOFError, ValueError, TypeError):
+            return {}  # a damaged cache is only a slower build
+        return data if isinstance(data, dict) else {}
+
+    def compile(self, jobs: Sequence[CompileJob]) -> list[bytes | None]:
+        """Bytecode per job; None for an optional job whose source does not compile."""
+        keys = [job.key() for job in jobs]
+        todo = {k: j for k, j in zip(keys, jobs, strict=True) if not self._known(k, j)}
+        missing = sorted(todo.items(), key=lambda kv: kv[1].name)
+        if missing or self.magic is None:
+            self._compile_missing([job for _, job in missing], [k for k, _ in missing])
+        return [self._cache.get(k) or None for k in keys]
+
+    def _known(self, key: bytes, job: CompileJob) -> bool:
+        # b"" records a source that failed to compile; only optional jobs may reuse that.
+        cached = self._cache.get(key)
+        return cached is not None and (bool(cached) or job.optional)
+
+    def _compile_missing(self, jobs: list[CompileJob], keys: list[bytes]) -> None:
+        payload = marshal.dumps([(j.name, j.source, j.filename, j.optimize) for j in jobs])
+        # Not -I: it would ignore PYTHONHASHSEED, and set constants are marshalled in hash
+        # order. The environment is cleaned by hand instead; cwd "/" keeps sys.path[0] inert.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONHASHSEED"] = "0"
+        worker = (importlib_resources.files("pyoxidizer.compile") / "worker.py").read_text()
+        proc = subprocess.run(
+            [str(self.python_exe), "-s", "-S", "-c", worker],
+            input=payload,
+            capture_output=True,
+            env=env,
+            cwd="/",
+        )
+        if proc.returncode != 0:
+            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise BytecodeError(f"the bytecode compiler ({self.python_exe}) failed: {tail[0]}")
+        results, magic = marshal.loads(proc.stdout)
+        errors = [
+            f"cannot compile module {job.name!r} ({job.origin or job.filename}): {value}"
+            for job, (status, value) in zip(jobs, results, strict=True)
+            if status != "ok" and not job.optional
+        ]
+        if errors:
+            raise BytecodeError("\n".join(errors))
+        for key, (status, code) in zip(keys, results, strict=True):
+            self._cache[key] = code if status == "ok" else b""
+        self.magic = self._cache[b"magic"] = magic
+        self.compiled_count += len(jobs)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty or self.cache_file is None:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".bytecode-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(marshal.dumps(self._cache))
+        os.replace(tmp, self.cache_file)
+        self._dirty = False
