@@ -1,58 +1,37 @@
-"""The build pipeline: config -> distribution -> rules -> bytecode -> payload -> app.
+"""The build pipeline: config -> distribution -> collect -> compile -> payload -> launcher -> app.
 
-``build()`` is pure orchestration over the stages; it reports progress through a
-``Reporter`` and never prints itself.
+``build()`` is orchestration only: each stage takes and returns typed values, progress goes
+to a ``Reporter``, and everything that runs programs or reads the machine comes in through
+``BuildTools``, which tests replace with fakes.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import marshal
-import shutil
-from dataclasses import dataclass
-from importlib import resources as importlib_resources
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from pyoxidizer import __version__
-from pyoxidizer.assemble.appdir import assemble_app, read_stamp
+from pyoxidizer._fs import exclusive_lock
+from pyoxidizer._proc import Runner, run
+from pyoxidizer._report import Reporter
+from pyoxidizer.assemble.appdir import AppFile, assemble_app
 from pyoxidizer.assemble.materialise import materialise
-from pyoxidizer.collect.explain import explain
-from pyoxidizer.collect.linkcheck import unresolved_libraries, warnings_for
-from pyoxidizer.collect.resources import (
-    ModuleSource,
-    ResourceCollector,
-    is_app_relative,
-)
-from pyoxidizer.collect.rules import RuleContext, apply_rule
-from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
-from pyoxidizer.config.schema import Config, EmbeddedPythonConfig
+from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
+from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.collect.stage import collect_resources
+from pyoxidizer.compile.bytecode import BytecodeCompiler
+from pyoxidizer.compile.stage import bootstrap_blob, compile_modules
+from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import NotImplementedFeatureError
-from pyoxidizer.launcher import ensure_launcher
-from pyoxidizer.payload.runtime_config import check_allocator, payload_header
+from pyoxidizer.launcher.allocators import check_allocator
+from pyoxidizer.launcher.toolchain import LauncherProvider, ensure_launcher
+from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
 from pyoxidizer.pythondist import Distribution, probe_host_distribution
 from pyoxidizer.pythondist.licenses import DebianSystem
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
-# CPython drops frames of these file names from import tracebacks (import.c,
-# remove_importlib_frames); the importer takes that name so a failing import shows only the
-# importing line and the imported module's own frames, as it does under python.
-IMPORTER_FILENAME = "<frozen importlib._bootstrap_external>"
-RUNTIME_MODULES = (
-    ("_pyoxidizer_importer", "importer.py"),
-    ("_pyoxidizer_bootstrap", "bootstrap.py"),
-)
-RUNTIME_SERVICES = "_pyoxidizer_resources"
-COMPILE_CHUNK = 250
-
-
-class Reporter(Protocol):
-    def stage(self, message: str) -> None: ...
-    def detail(self, message: str) -> None: ...
-    def warn(self, message: str) -> None: ...
-    def progress(self, label: str, done: int, total: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +40,33 @@ class BuildOptions:
     cache_dir: Path
     default_python: str  # the interpreter running pyoxidizer
     verbose: bool = False
+
+
+def resolve_distribution(
+    section: PythonDistributionConfig, default_python: str, runner: Runner
+) -> Distribution:
+    if section.local_path is not None or section.url is not None:
+        raise NotImplementedFeatureError(
+            "[[python_distribution]]: python-build-standalone archives (local_path/url) are "
+            "recognised but not implemented yet; use python_executable or omit the section"
+        )
+    return probe_host_distribution(section.python_executable or default_python, runner)
+
+
+def _system_libraries() -> Iterable[str]:
+    return DebianSystem().library_cache()
+
+
+@dataclass(frozen=True)
+class BuildTools:
+    """Everything the build runs or asks the machine; the defaults are the real ones."""
+
+    runner: Runner = run
+    distribution: Callable[[PythonDistributionConfig, str, Runner], Distribution] = field(
+        default=resolve_distribution
+    )
+    launcher: LauncherProvider = field(default=ensure_launcher)
+    system_libraries: Callable[[], Iterable[str]] = field(default=_system_libraries)
 
 
 @dataclass(frozen=True)
@@ -80,126 +86,68 @@ def app_dir_for(config: Config, release: bool) -> Path:
     return config.build.build_path / "apps" / name / config.target / kind
 
 
-def resolve_distribution(config: Config, options: BuildOptions) -> Distribution:
-    dist = config.python_distribution
-    if dist.local_path is not None or dist.url is not None:
-        raise NotImplementedFeatureError(
-            "[[python_distribution]]: python-build-standalone archives (local_path/url) are "
-            "recognised but not implemented yet; use python_executable or omit the section"
-        )
-    return probe_host_distribution(dist.python_executable or options.default_python)
-
-
-def collect(
-    config: Config, dist: Distribution, options: BuildOptions, reporter: Reporter
-) -> ResourceCollector:
-    collector = ResourceCollector()
-    work = config.build.build_path / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    ctx = RuleContext(dist, collector, options.verbose, work, config.origin)
-    try:
-        for rule in config.rules:
-            first = len(collector.decisions)
-            apply_rule(rule, ctx)
-            for line in explain(rule.label, collector.decisions[first:]):
-                reporter.detail(line)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    collector.add_missing_parents()
-    _add_runtime_services(collector)
-    system = DebianSystem().library_cache()
-    collector.warnings.extend(warnings_for(unresolved_libraries(collector, dist, system)))
-    for warning in collector.warnings:
-        reporter.warn(warning)
-    return collector
-
-
-def _add_runtime_services(collector: ResourceCollector) -> None:
-    """Embed the lazily imported runtime module behind resources, metadata and pkgutil."""
-    source = (importlib_resources.files("pyoxidizer.runtime") / "resources.py").read_bytes()
-    module = ModuleSource(RUNTIME_SERVICES, source, False, None)
-    collector.modules[RUNTIME_SERVICES] = module  # not a user resource: no decision recorded
-
-
-def _co_filename(module: ModuleSource) -> str:
-    path = module.name.replace(".", "/") + ("/__init__.py" if module.is_package else ".py")
-    return path if is_app_relative(module.location) else f"<oxidized>/{path}"
-
-
-def compile_modules(
-    modules: list[ModuleSource], compiler: BytecodeCompiler, reporter: Reporter
-) -> list[bytes | None]:
-    jobs = [
-        CompileJob(
-            m.name, m.source, _co_filename(m), m.optimize_level, str(m.origin or ""), m.optional
-        )
-        for m in modules
-    ]
-    out: list[bytes | None] = []
-    for start in range(0, len(jobs), COMPILE_CHUNK):
-        out.extend(compiler.compile(jobs[start : start + COMPILE_CHUNK]))
-        reporter.progress("compiling bytecode", len(out), len(jobs))
-    return out
-
-
-def _runtime_filename(name: str, filename: str) -> str:
-    return IMPORTER_FILENAME if name == "_pyoxidizer_importer" else f"<pyoxidizer {filename}>"
-
-
-def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
-    runtime = importlib_resources.files("pyoxidizer.runtime")
-    jobs = [
-        CompileJob(name, (runtime / filename).read_bytes(), _runtime_filename(name, filename), 0)
-        for name, filename in RUNTIME_MODULES
-    ]
-    codes = [code or b"" for code in compiler.compile(jobs)]
-    # Code objects stay as the target's marshal bytes: the launcher unmarshals each one.
-    return marshal.dumps(tuple(zip([n for n, _ in RUNTIME_MODULES], codes, strict=True)), 4)
-
-
-def _tool_digest() -> bytes:
-    """Digest of pyoxidizer's own sources: a changed tool must not reuse an old app."""
-    package = Path(__file__).parent
-    h = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".c"):
-            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.digest()
-
-
-def _fingerprint(collector: ResourceCollector, launcher: Path, config: Config) -> str:
-    """Digest of everything that goes into the app; equal digests mean nothing changed."""
-    h = hashlib.sha256(f"{__version__}|{launcher}|{config!r}".encode())
-    h.update(_tool_digest())  # the runtime code and the build logic are inputs too
-    for table in collector.tables().values():
-        for name in sorted(table):
-            for key, item in vars(table[name]).items():
-                if key == "origin":
-                    continue  # where a file was read from (a scratch dir) is not output
-                h.update(item if isinstance(item, bytes) else repr(item).encode())
-                h.update(b"\0")
-    return h.hexdigest()
-
-
-def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildResult:
+def build(
+    config: Config, options: BuildOptions, reporter: Reporter, tools: BuildTools = BuildTools()
+) -> BuildResult:
+    """Build the app ``config`` describes, or say it is up to date."""
     reporter.stage(f"processing config file {config.path}")
-    dist = resolve_distribution(config, options)
+    dist = tools.distribution(config.python_distribution, options.default_python, tools.runner)
     reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
-    check_allocator(config.embedded, dist.cc)  # fail before the slow stages
+    check_allocator(config.embedded.raw_allocator, dist.cc)  # fail before writing anything
+    build_path = config.build.build_path
+    with exclusive_lock(
+        build_path / ".lock",
+        lambda: reporter.stage(f"waiting for another build using {build_path} to finish"),
+    ):
+        return _build_locked(config, dist, options, reporter, tools)
+
+
+def _build_locked(
+    config: Config,
+    dist: Distribution,
+    options: BuildOptions,
+    reporter: Reporter,
+    tools: BuildTools,
+) -> BuildResult:
     reporter.stage("resolving Python resources from packaging rules")
-    collector = collect(config, dist, options, reporter)
-    launcher, built = ensure_launcher(dist, options.release, options.cache_dir)
+    collector = collect_resources(
+        config,
+        dist,
+        Path(tempfile.mkdtemp(dir=config.build.build_path, prefix="work-")),
+        verbose=options.verbose,
+        runner=tools.runner,
+        system_libraries=tools.system_libraries,
+        reporter=reporter,
+    )
+    launcher, built = tools.launcher(dist, options.release, options.cache_dir)
     reporter.stage(("linked launcher " if built else "reusing cached launcher ") + str(launcher))
     app_dir = app_dir_for(config, options.release)
     exe = app_dir / config.build.application_name
-    stamp = _fingerprint(collector, launcher, config)
+    stamp = fingerprint(collector, launcher, config)
     counts = _counts(collector)
-    if exe.is_file() and read_stamp(app_dir) == stamp:
+    if is_up_to_date(app_dir, stamp):
         reporter.stage("application is up to date")
         return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=True)
+    payload, trailer, files = _payload(config, dist, collector, options, reporter, tools, launcher)
+    exe = assemble_app(app_dir, config.build.application_name, launcher, [payload, trailer], files)
+    write_stamp(app_dir, stamp)
+    return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
+
+
+def _payload(
+    config: Config,
+    dist: Distribution,
+    collector: ResourceCollector,
+    options: BuildOptions,
+    reporter: Reporter,
+    tools: BuildTools,
+    launcher: Path,
+) -> tuple[bytes, bytes, dict[str, AppFile]]:
+    """(payload, trailer, app-relative files)."""
     compiler = BytecodeCompiler(
         dist.python_exe,
         options.cache_dir / "bytecode" / f"{dist.cache_tag}-{dist.identity()}.marshal",
+        tools.runner,
     )
     modules = sorted(collector.modules.values(), key=lambda m: m.name)
     reporter.stage(f"compiling {len(modules)} modules with {dist.python_exe.name}")
@@ -214,24 +162,14 @@ def build(config: Config, options: BuildOptions, reporter: Reporter) -> BuildRes
     compiler.save()
     assert compiler.magic is not None
     strip_cache = options.cache_dir if options.release else None
-    parts = materialise(collector, codes, compiler.magic, dist, strip_cache)
+    parts = materialise(collector, codes, compiler.magic, dist, strip_cache, tools.runner)
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
-    embedded = _with_extra_sys_paths(config, collector)
-    payload, index_len = write_payload(payload_header(embedded, config.run, boot), parts.entries)
-    offset = launcher.stat().st_size
-    trailer = write_trailer(offset, payload, index_len)
-    exe = assemble_app(
-        app_dir, config.build.application_name, launcher, [payload, trailer], parts.files, stamp
+    settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
+    payload, index_len = write_payload(
+        payload_header(config.embedded, settings, boot), parts.entries
     )
-    return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
-
-
-def _with_extra_sys_paths(config: Config, collector: ResourceCollector) -> EmbeddedPythonConfig:
-    """The run-time settings, plus the directories rules placed packages in."""
-    extra = [p for p in collector.extra_sys_paths if p not in config.embedded.sys_paths]
-    if not extra:
-        return config.embedded
-    return dataclasses.replace(config.embedded, sys_paths=(*config.embedded.sys_paths, *extra))
+    trailer = write_trailer(launcher.stat().st_size, payload, index_len)
+    return payload, trailer, parts.files
 
 
 def _counts(collector: ResourceCollector) -> tuple[int, int, int]:

@@ -12,11 +12,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pyoxidizer.launcher.toolchain import available_allocators
+from pyoxidizer.launcher.allocators import available_allocators
+from pyoxidizer.pythondist import probe_host_distribution
 from tests.helpers import SUPPORTED, Project, config_text, find_python, run_exe
 
 pytestmark = pytest.mark.skipif(
@@ -90,11 +92,14 @@ def test_jemalloc_on_every_supported_python(project: Project, version: str) -> N
 
 
 def test_missing_static_jemalloc_stops_the_build_naming_the_package(project: Project) -> None:
-    """A 'cc' that finds no library (as without libjemalloc-dev) ahead on PATH."""
+    """The distribution's C compiler finds no library (as without libjemalloc-dev): a
+    stand-in of that name comes first on PATH."""
     bin_dir = project.root / "fake-bin"
     bin_dir.mkdir()
-    (bin_dir / "cc").write_text('#!/bin/sh\necho "${1#-print-file-name=}"\n')
-    (bin_dir / "cc").chmod(0o755)
+    compiler = probe_host_distribution(sys.executable).cc[0]
+    fake = bin_dir / Path(compiler).name
+    fake.write_text('#!/bin/sh\necho "${1#-print-file-name=}"\n')
+    fake.chmod(0o755)
     project.write("pyoxidizer.toml", config_text(embedded='raw_allocator = "jemalloc"'))
     env = dict(project.env(), PATH=f"{bin_dir}:{os.environ['PATH']}")
     proc = subprocess.run(
@@ -107,7 +112,7 @@ def test_missing_static_jemalloc_stops_the_build_naming_the_package(project: Pro
     assert proc.returncode == 1
     assert proc.stderr.splitlines()[-1] == (
         "error: [[embedded_python_config]]: raw_allocator = 'jemalloc' needs jemalloc's static "
-        "library (libjemalloc_pic.a or libjemalloc.a), which the C compiler 'cc' cannot find; "
+        f"library (libjemalloc_pic.a or libjemalloc.a), which the C compiler {compiler!r} cannot find; "
         "install the Debian package libjemalloc-dev (scripts/install-system-deps.sh does)"
     )
     assert not (project.root / "build").exists()

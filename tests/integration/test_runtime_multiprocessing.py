@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.launcher.toolchain import available_allocators
+from pyoxidizer.launcher.allocators import available_allocators
+from pyoxidizer.runtime import contract
 from tests.helpers import Project, config_text, run_exe
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "src/pyoxidizer/runtime/bootstrap.py"
@@ -28,9 +29,11 @@ def bootstrap() -> types.ModuleType:
     """runtime/bootstrap.py imported outside an executable, with stand-in launcher modules."""
     launcher = types.ModuleType("_pyoxidizer")
     launcher.executable = "/opt/app/app"  # type: ignore[attr-defined]
-    saved = {name: sys.modules.get(name) for name in ("_pyoxidizer", "_pyoxidizer_importer")}
+    names = ("_pyoxidizer", "_pyoxidizer_importer", "_pyoxidizer_contract")
+    saved = {name: sys.modules.get(name) for name in names}
     sys.modules["_pyoxidizer"] = launcher
     sys.modules["_pyoxidizer_importer"] = types.ModuleType("_pyoxidizer_importer")
+    sys.modules["_pyoxidizer_contract"] = contract
     try:
         spec = importlib.util.spec_from_file_location("bootstrap_under_test", BOOTSTRAP)
         assert spec is not None and spec.loader is not None

@@ -99,7 +99,7 @@ def test_corrupted_blob_raises_import_error() -> None:
 
 
 # Modules the runtime may import at module level: builtin or frozen in every supported
-# CPython, plus what the launcher itself provides.
+# CPython, plus what the launcher itself provides and executes first.
 ALLOWED = {
     "sys",
     "_imp",
@@ -107,17 +107,37 @@ ALLOWED = {
     "posix",
     "_frozen_importlib",
     "_pyoxidizer",
+    "_pyoxidizer_contract",
     "_pyoxidizer_importer",
 }
+# Allowed only in the ``except ImportError:`` fallback used outside an executable.
+FALLBACK = {"pyoxidizer.runtime"}
 
 
-@pytest.mark.parametrize("filename", ["importer.py", "bootstrap.py"])
-def test_runtime_imports_only_builtin_or_frozen_modules(filename: str) -> None:
-    tree = ast.parse((RUNTIME / filename).read_text())
-    top_level = set()
-    for node in tree.body:
+def _module_level_imports(body: list[ast.stmt], fallback: bool = False) -> set[tuple[str, bool]]:
+    """(module, in an ImportError fallback) for every import that runs at import time."""
+    found: set[tuple[str, bool]] = set()
+    for node in body:
         if isinstance(node, ast.Import):
-            top_level.update(alias.name for alias in node.names)
+            found.update((alias.name, fallback) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            top_level.add(node.module or "")
-    assert top_level <= ALLOWED, top_level - ALLOWED
+            found.add((node.module or "", fallback))
+        elif isinstance(node, ast.If):
+            if not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+                found |= _module_level_imports(node.body + node.orelse, fallback)
+        elif isinstance(node, ast.Try):
+            found |= _module_level_imports(node.body + node.orelse + node.finalbody, fallback)
+            for handler in node.handlers:
+                found |= _module_level_imports(handler.body, True)
+    return found
+
+
+@pytest.mark.parametrize("filename", ["contract.py", "importer.py", "bootstrap.py"])
+def test_runtime_imports_only_builtin_or_frozen_modules(filename: str) -> None:
+    imports = _module_level_imports(ast.parse((RUNTIME / filename).read_text()).body)
+    plain = {name for name, fallback in imports if not fallback}
+    fallbacks = {name for name, fallback in imports if fallback}
+    assert plain <= ALLOWED, plain - ALLOWED
+    assert fallbacks <= FALLBACK, fallbacks - FALLBACK
+    if filename == "contract.py":
+        assert not imports  # it runs first: nothing else exists yet

@@ -19,9 +19,9 @@ from pyoxidizer.assemble.materialise import materialise
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.scan import scan_root
+from pyoxidizer.collect.stage import _add_runtime_services
 from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.payload.writer import PayloadHeader, write_payload
-from pyoxidizer.pipeline import _add_runtime_services
 from pyoxidizer.pythondist import probe_host_distribution
 from tests.helpers import SUPPORTED, find_python
 

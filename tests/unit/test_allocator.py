@@ -12,17 +12,20 @@ import pytest
 
 from pyoxidizer.config.schema import EmbeddedPythonConfig
 from pyoxidizer.errors import LauncherError, NotImplementedFeatureError
+from pyoxidizer.launcher import allocators as launcher_allocators
 from pyoxidizer.launcher import toolchain as launcher_build
+from pyoxidizer.launcher.allocators import check_allocator
 from pyoxidizer.payload import format as fmt
-from pyoxidizer.payload.runtime_config import check_allocator, config_flags
+from pyoxidizer.payload.settings import config_flags
 from pyoxidizer.pythondist import probe_host_distribution
+from pyoxidizer.runtime.contract import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER_C = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()
 
 
 def _define(name: str) -> str:
-    match = re.search(rf"#define {name} (\S+)", LAUNCHER_C)
+    match = re.search(rf"#define {name} (\S+)", fmt.c_header())
     assert match, name
     return match.group(1)
 
@@ -45,7 +48,7 @@ def test_launcher_allocator_constants_match_the_format() -> None:
 
 
 def test_launcher_calls_the_renamed_jemalloc_symbols() -> None:
-    jemalloc = launcher_build.ALLOCATORS["jemalloc"]
+    jemalloc = launcher_allocators.ALLOCATORS["jemalloc"]
     assert f"#ifdef {jemalloc.define}" in LAUNCHER_C
     for function in ("malloc", "calloc", "realloc", "free"):
         assert f"{jemalloc.rename_prefix}{function}(" in LAUNCHER_C
@@ -56,24 +59,25 @@ def test_launcher_calls_the_renamed_jemalloc_symbols() -> None:
     [("system", fmt.RawAllocator.SYSTEM), ("jemalloc", fmt.RawAllocator.JEMALLOC)],
 )
 def test_allocator_is_encoded_above_the_flags(name: str, code: fmt.RawAllocator) -> None:
-    flags = config_flags(EmbeddedPythonConfig(raw_allocator=name))
+    settings = RuntimeSettings()
+    flags = config_flags(EmbeddedPythonConfig(raw_allocator=name), settings)
     assert (flags >> fmt.ALLOCATOR_SHIFT) & fmt.ALLOCATOR_MASK == code
-    assert flags & 0xFF == config_flags(EmbeddedPythonConfig()) & 0xFF
+    assert flags & 0xFF == config_flags(EmbeddedPythonConfig(), settings) & 0xFF
 
 
 def test_rust_and_mimalloc_are_clear_errors() -> None:
     with pytest.raises(NotImplementedFeatureError, match="'rust' does not apply"):
-        check_allocator(EmbeddedPythonConfig(raw_allocator="rust"))
+        check_allocator("rust", ("cc",))
     with pytest.raises(NotImplementedFeatureError, match="no libmimalloc.a"):
-        check_allocator(EmbeddedPythonConfig(raw_allocator="mimalloc"))
+        check_allocator("mimalloc", ("cc",))
 
 
 def test_missing_jemalloc_names_the_debian_package(tmp_path: Path) -> None:
     cc = _fake_compiler(tmp_path)
-    check_allocator(EmbeddedPythonConfig(raw_allocator="system"), cc)  # needs nothing
+    check_allocator("system", cc)  # needs nothing
     with pytest.raises(LauncherError, match="install the Debian package libjemalloc-dev"):
-        check_allocator(EmbeddedPythonConfig(raw_allocator="jemalloc"), cc)
-    assert launcher_build.available_allocators(cc) == ()
+        check_allocator("jemalloc", cc)
+    assert launcher_allocators.available_allocators(cc) == ()
 
 
 def test_asking_the_launcher_for_a_missing_allocator_fails_before_compiling(
@@ -100,7 +104,7 @@ ctl.pic.o:
 
 
 def test_rename_map_moves_exported_names_into_the_pyox_namespace() -> None:
-    mapping = launcher_build.rename_map(NM_OUTPUT, launcher_build.ALLOCATORS["jemalloc"])
+    mapping = launcher_allocators.rename_map(NM_OUTPUT, launcher_allocators.ALLOCATORS["jemalloc"])
     assert mapping.splitlines() == [
         "mallctl pyox_je_mallctl",
         "malloc pyox_je_malloc",
@@ -120,7 +124,7 @@ def test_cache_key_changes_with_the_linked_allocators(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not launcher_build.available_allocators(("cc",)), reason="libjemalloc-dev is not installed"
+    not launcher_allocators.available_allocators(("cc",)), reason="libjemalloc-dev is not installed"
 )
 def test_linked_launcher_does_not_replace_the_process_malloc(tmp_path: Path) -> None:
     dist = probe_host_distribution(sys.executable)

@@ -18,6 +18,7 @@ from pyoxidizer.config import (
 )
 from pyoxidizer.config.sections import EMBEDDED_FIELDS
 from pyoxidizer.errors import ConfigError
+from pyoxidizer.payload.settings import runtime_settings
 
 LINUX = "x86_64-unknown-linux-gnu"
 WINDOWS = "x86_64-pc-windows-msvc"
@@ -86,7 +87,9 @@ sys_paths = ["$ORIGIN/c"]
     assert config.embedded.no_site is False  # kept from the first section
     assert config.embedded.optimize_level == 2
     assert config.embedded.sys_paths == ("$ORIGIN/c",)  # replaced, not merged
-    assert config.embedded.filesystem_importer is True  # implied by sys_paths
+    # Spec 7.3.3: sys_paths implies the filesystem importer in the executable's settings.
+    assert config.embedded.filesystem_importer is False  # as written
+    assert runtime_settings(config.embedded, config.run).filesystem_importer is True
 
 
 def test_every_embedded_key_is_accepted(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -85,39 +86,51 @@ def test_corrupted_blob_is_detected() -> None:
         read_payload(payload)
 
 
-def _c_define(source: str, name: str) -> str:
-    match = re.search(rf"#define {name} (.+)", source)
-    assert match, name
-    return match.group(1).strip()
+def _c_defines(source: str) -> dict[str, str]:
+    return dict(re.findall(r"^#define (\w+) (.+)$", source, re.MULTILINE))
 
 
-def test_launcher_constants_match_the_format() -> None:
-    source = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()
-    assert _c_define(source, "PYOX_TRAILER_MAGIC") == f'"{fmt.TRAILER_MAGIC.decode()}"'
-    assert _c_define(source, "PYOX_PAYLOAD_MAGIC") == f'"{fmt.PAYLOAD_MAGIC.decode()}"'
-    assert int(_c_define(source, "PYOX_FORMAT_VERSION")) == fmt.FORMAT_VERSION
-    assert int(_c_define(source, "PYOX_TRAILER_SIZE")) == fmt.TRAILER.size
-    assert int(_c_define(source, "PYOX_HEADER_SIZE")) == fmt.HEADER.size
+@pytest.mark.parametrize(
+    ("prefix", "layout"), [("TRAILER", fmt.TRAILER), ("HEADER", fmt.HEADER), ("RECORD", fmt.RECORD)]
+)
+def test_c_header_offsets_find_each_field(prefix: str, layout: fmt.Layout) -> None:
+    """Pack each layout with a distinct value per field, then read every field back at the
+    offset the launcher's header gives for it."""
+    defines = _c_defines(fmt.c_header())
+    values: list[object] = []
+    expected: dict[str, bytes] = {}
+    for number, (name, code) in enumerate(layout.fields, start=1):
+        size = struct.calcsize("<" + code)
+        value: object = (
+            bytes([0x40 + number]) * size
+            if code.endswith("s")
+            else number * 0x01010101 % (1 << (8 * size))
+        )
+        values.append(value)
+        expected[name] = value if isinstance(value, bytes) else struct.pack("<" + code, value)
+    packed = layout.pack(*values)
+    assert int(defines[f"PYOX_{prefix}_SIZE"]) == len(packed)
+    for name, want in expected.items():
+        at = int(defines[f"PYOX_{prefix}_{name.upper()}_AT"])
+        assert packed[at : at + len(want)] == want, name
+
+
+def test_c_header_constants() -> None:
+    defines = _c_defines(fmt.c_header())
+    assert defines["PYOX_TRAILER_MAGIC"] == f'"{fmt.TRAILER_MAGIC.decode()}"'
+    assert defines["PYOX_PAYLOAD_MAGIC"] == f'"{fmt.PAYLOAD_MAGIC.decode()}"'
+    assert int(defines["PYOX_FORMAT_VERSION"]) == fmt.FORMAT_VERSION
     for flag in fmt.ConfigFlag:
-        c_name = "PYOX_CFG_" + str(flag.name)
-        shift = int(_c_define(source, c_name).strip("()").split("<<")[1])
-        assert 1 << shift == flag.value, c_name
+        shift = int(defines["PYOX_CFG_" + str(flag.name)].strip("()").split("<<")[1])
+        assert 1 << shift == flag.value, flag.name
 
 
-def test_runtime_constants_match_the_format() -> None:
-    from pyoxidizer.runtime import importer
-
-    assert importer.TRAILER_MAGIC == fmt.TRAILER_MAGIC
-    assert importer.PAYLOAD_MAGIC == fmt.PAYLOAD_MAGIC
-    assert importer.FORMAT_VERSION == fmt.FORMAT_VERSION
-    assert fmt.HEADER.size == importer.HEADER_SIZE
-    assert fmt.RECORD.size == importer.RECORD_WORDS * 4
-    for kind in fmt.Kind:
-        assert getattr(importer, f"KIND_{kind.name}") == kind.value
-    assert importer.FLAG_PACKAGE == fmt.EntryFlag.PACKAGE
-    from pyoxidizer.runtime import resources as services
-
-    for name in ("MODULE", "RESOURCE", "EXTENSION", "DIST_INFO"):
-        assert getattr(services, f"KIND_{name}") == fmt.Kind[name].value
-    assert services.FLAG_PACKAGE == fmt.EntryFlag.PACKAGE
-    assert importer.FLAG_HAS_SOURCE == fmt.EntryFlag.HAS_SOURCE
+def test_launcher_has_no_layout_of_its_own() -> None:
+    """Every layout constant reaches launcher.c through the generated header."""
+    source = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()
+    assert '#include "pyoxidizer_format.h"' in source
+    generated = _c_defines(fmt.c_header())
+    assert not set(_c_defines(source)) & set(generated)
+    assert fmt.TRAILER_MAGIC.decode() not in source and fmt.PAYLOAD_MAGIC.decode() not in source
+    # Fields are read at named offsets, never at bare numbers.
+    assert not re.search(r"pyox_u(32|64)\([th] \+ \d", source)

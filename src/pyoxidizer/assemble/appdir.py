@@ -1,7 +1,11 @@
 """Write the application directory: the executable and its app-relative files, atomically.
 
-Everything is written into a staging directory beside the final one, which then replaces
-it in one rename, so an interrupted or failed build never leaves a half-written app.
+Everything is written into a staging directory beside the final one, which then trades
+places with it in one ``renameat2(RENAME_EXCHANGE)``, so an interrupted or failed build
+never leaves a half-written app, nor a moment without one. Where the file system cannot
+exchange, two renames are used instead (a kill between them leaves no app directory; the
+next build writes it again). The caller holds the build lock, so leftovers of killed
+builds (``.<app>.staging-*``) can be removed here.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from pyoxidizer._fs import exchange
 from pyoxidizer.errors import AssemblyError
 
 
@@ -30,34 +35,46 @@ def check_relative(path: str) -> PurePosixPath:
     return p
 
 
+def remove_leftovers(app_dir: Path) -> None:
+    """Staging and old copies of ``app_dir`` that a killed build left behind."""
+    if not app_dir.parent.is_dir():
+        return
+    for prefix in (f".{app_dir.name}.staging-", f".{app_dir.name}.old-"):
+        for path in app_dir.parent.glob(prefix + "*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def assemble_app(
     app_dir: Path,
     exe_name: str,
     launcher: Path,
     payload_parts: list[bytes],
     files: Mapping[str, AppFile],
-    stamp: str,
 ) -> Path:
     """Create ``app_dir`` holding the executable and ``files``; return the executable path."""
     app_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(app_dir)
     staging = Path(tempfile.mkdtemp(dir=app_dir.parent, prefix=f".{app_dir.name}.staging-"))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; an app directory is not
-        exe = staging / exe_name
-        with open(exe, "wb") as out:
-            with open(launcher, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-            for part in payload_parts:
-                out.write(part)
-        exe.chmod(0o755)
+        _write_executable(staging / exe_name, launcher, payload_parts)
         for rel, item in sorted(files.items()):
             _write_file(staging, rel, item)
         _swap_into_place(staging, app_dir)
-        _stamp_path(app_dir).write_text(stamp)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # after a swap: the previous app
     return app_dir / exe_name
+
+
+def _write_executable(exe: Path, launcher: Path, payload_parts: list[bytes]) -> None:
+    with open(exe, "wb") as out:
+        with open(launcher, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        for part in payload_parts:
+            out.write(part)
+        out.flush()
+        os.fsync(out.fileno())
+    exe.chmod(0o755)
 
 
 def _write_file(root: Path, rel: str, item: AppFile) -> None:
@@ -70,22 +87,13 @@ def _write_file(root: Path, rel: str, item: AppFile) -> None:
 
 
 def _swap_into_place(staging: Path, app_dir: Path) -> None:
+    """Afterwards ``app_dir`` is the new app and ``staging`` (if it exists) the old one."""
     if not app_dir.exists():
         os.rename(staging, app_dir)
+        return
+    if exchange(staging, app_dir):
         return
     old = Path(tempfile.mkdtemp(dir=app_dir.parent, prefix=f".{app_dir.name}.old-"))
     os.rename(app_dir, old / "app")
     os.rename(staging, app_dir)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _stamp_path(app_dir: Path) -> Path:
-    # Beside the app directory, not in it: the app directory is what gets distributed.
-    return app_dir.parent / f".{app_dir.name}.stamp"
-
-
-def read_stamp(app_dir: Path) -> str | None:
-    try:
-        return _stamp_path(app_dir).read_text()
-    except OSError:
-        return None

@@ -12,6 +12,7 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._proc import Runner, run
 from pyoxidizer.assemble.appdir import AppFile
 from pyoxidizer.assemble.strip import strip_debug
 from pyoxidizer.collect.resources import (
@@ -67,6 +68,7 @@ def materialise(
     magic: bytes,
     dist: Distribution,
     strip_cache: Path | None,
+    runner: Runner = run,
 ) -> Materialised:
     out = Materialised([], {})
     for module in collector.modules.values():
@@ -81,7 +83,7 @@ def materialise(
         _materialise_resource(resource, out)
     for ext in collector.extensions.values():
         if strip_cache is not None and ext.data is not None and _from_distribution(ext, dist):
-            ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache))
+            ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache, runner))
         _materialise_extension(ext, dist, out)
     for info in collector.dist_info.values():
         _place(

@@ -8,14 +8,15 @@ import time. Results are cached by content; without a ``strip`` tool the bytes a
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
+from pyoxidizer._fs import publish
+from pyoxidizer._proc import Runner, run
 
-def strip_debug(data: bytes, cache_dir: Path) -> bytes:
+
+def strip_debug(data: bytes, cache_dir: Path, runner: Runner = run) -> bytes:
     tool = shutil.which("strip")
     if tool is None:
         return data
@@ -26,10 +27,11 @@ def strip_debug(data: bytes, cache_dir: Path) -> bytes:
     with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
         source, target = Path(tmp) / "in.so", Path(tmp) / "out.so"
         source.write_bytes(data)
-        proc = subprocess.run(
-            [tool, "--strip-debug", "-o", str(target), str(source)], capture_output=True
-        )
-        if proc.returncode != 0:
+        try:
+            proc = runner([tool, "--strip-debug", "-o", str(target), str(source)])
+        except OSError:
+            return data
+        if not proc.ok:
             return data  # not an object strip understands: embed as is
-        os.replace(target, cached)
+        publish(target, cached)
     return cached.read_bytes()

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
 from pathlib import Path
 
+from pyoxidizer._fs import atomic_write
+from pyoxidizer._proc import Runner, run
 from pyoxidizer.errors import BytecodeError
 
 
@@ -41,8 +41,9 @@ class CompileJob:
 class BytecodeCompiler:
     """Compiles jobs through ``python_exe`` with a persistent on-disk cache."""
 
-    def __init__(self, python_exe: Path, cache_file: Path | None) -> None:
+    def __init__(self, python_exe: Path, cache_file: Path | None, runner: Runner = run) -> None:
         self.python_exe = python_exe
+        self.runner = runner
         self.cache_file = cache_file
         self._cache: dict[bytes, bytes] = self._load_cache()
         self._dirty = False
@@ -79,17 +80,25 @@ class BytecodeCompiler:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONHASHSEED"] = "0"
         worker = (importlib_resources.files("pyoxidizer.compile") / "worker.py").read_text()
-        proc = subprocess.run(
-            [str(self.python_exe), "-s", "-S", "-c", worker],
-            input=payload,
-            capture_output=True,
-            env=env,
-            cwd="/",
-        )
-        if proc.returncode != 0:
+        argv = [str(self.python_exe), "-s", "-S", "-c", worker]
+        try:
+            proc = self.runner(argv, input=payload, env=env, cwd=Path("/"))
+        except OSError as exc:
+            raise BytecodeError(
+                f"cannot run the bytecode compiler {self.python_exe}: {exc.strerror}"
+            ) from None
+        if not proc.ok:
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise BytecodeError(f"the bytecode compiler ({self.python_exe}) failed: {tail[0]}")
         results, magic = marshal.loads(proc.stdout)
+        fatal = [
+            f"cannot normalise the bytecode of module {job.name!r} ({value}); this is a bug "
+            "in pyoxidizer, please report it"
+            for job, (status, value) in zip(jobs, results, strict=True)
+            if status == "fatal"
+        ]
+        if fatal:
+            raise BytecodeError("\n".join(fatal))
         errors = [
             f"cannot compile module {job.name!r} ({job.origin or job.filename}): {value}"
             for job, (status, value) in zip(jobs, results, strict=True)
@@ -106,9 +115,5 @@ class BytecodeCompiler:
     def save(self) -> None:
         if not self._dirty or self.cache_file is None:
             return
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".bytecode-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(marshal.dumps(self._cache))
-        os.replace(tmp, self.cache_file)
+        atomic_write(self.cache_file, marshal.dumps(self._cache))
         self._dirty = False

@@ -114,14 +114,22 @@ class _Walker:
             self.obj()
 
 
+class NormaliseError(Exception):
+    """marshal wrote something the normaliser does not understand: a bug, never the source's
+    fault, so the build must stop rather than drop the module."""
+
+
 def normalize(data: bytes) -> bytes:
     """The same marshal stream with only the back-referenced objects flagged."""
-    survey = _Walker(data, None)
-    survey.obj()
-    rewrite = _Walker(data, survey.used)
-    rewrite.obj()
+    try:
+        survey = _Walker(data, None)
+        survey.obj()
+        rewrite = _Walker(data, survey.used)
+        rewrite.obj()
+    except (ValueError, IndexError) as exc:
+        raise NormaliseError(str(exc) or type(exc).__name__) from None
     if rewrite.pos != len(data):
-        raise ValueError("marshal stream has trailing data")
+        raise NormaliseError("marshal stream has trailing data")
     return bytes(rewrite.out)
 
 
@@ -136,6 +144,9 @@ def main() -> None:
     for _name, source, filename, optimize in jobs:
         try:
             results.append(("ok", compile_one(source, filename, optimize)))
+        except NormaliseError as exc:
+            version = ".".join(map(str, sys.version_info[:3]))
+            results.append(("fatal", f"Python {version}: {exc}"))
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             where = f"line {line}: " if line else ""

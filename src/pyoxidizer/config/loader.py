@@ -266,8 +266,6 @@ def _embedded(sections: list[_Section], problems: list[str]) -> EmbeddedPythonCo
             f"{where.key('terminfo_resolution')} is 'static', which requires 'terminfo_dirs' "
             "to be set to a non-empty string"
         )
-    if values.get("sys_paths"):
-        values["filesystem_importer"] = True  # spec 7.3.3: sys_paths implies it
     return _with(EmbeddedPythonConfig(), values)
 
 

@@ -15,8 +15,8 @@
  *      it may ask for the interactive loop, which C runs;
  *   6. finalises and returns the exit code.
  *
- * The payload layout is defined in pyoxidizer/payload/format.py; the constants below
- * are checked against it by a test. Every symbol here carries the pyox_ prefix.
+ * The payload layout is defined in pyoxidizer/payload/format.py, which generates the
+ * header included below. Every symbol here carries the pyox_ prefix.
  * Set PYOXIDIZER_LAUNCHER_DEBUG=1 to trace the steps on stderr.
  */
 #define PY_SSIZE_T_CLEAN
@@ -35,26 +35,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* --- payload format constants (see payload/format.py) --- */
-#define PYOX_TRAILER_MAGIC "PYOXTRLR"
-#define PYOX_PAYLOAD_MAGIC "PYOXPAYL"
-#define PYOX_FORMAT_VERSION 1
-#define PYOX_TRAILER_SIZE 40
-#define PYOX_HEADER_SIZE 64
-
-#define PYOX_CFG_DONT_WRITE_BYTECODE (1u << 0)
-#define PYOX_CFG_IGNORE_ENVIRONMENT (1u << 1)
-#define PYOX_CFG_NO_SITE (1u << 2)
-#define PYOX_CFG_NO_USER_SITE (1u << 3)
-#define PYOX_CFG_UNBUFFERED_STDIO (1u << 4)
-#define PYOX_CFG_FILESYSTEM_IMPORTER (1u << 5)
-#define PYOX_CFG_ALLOCATOR_SHIFT 8
-#define PYOX_CFG_ALLOCATOR_MASK 0xFFu
-
-/* RawAllocator codes (format.py); the names are what _pyoxidizer.raw_allocator reports. */
-#define PYOX_ALLOCATOR_SYSTEM 0
-#define PYOX_ALLOCATOR_JEMALLOC 1
-#define PYOX_ALLOCATOR_MIMALLOC 2
+/* The payload layout, generated from payload/format.py for each build of the launcher:
+ * magic strings, sizes, field offsets (PYOX_<LAYOUT>_<FIELD>_AT), flags and codes. */
+#include "pyoxidizer_format.h"
 
 typedef struct {
     uint32_t offset, length, crc;
@@ -173,18 +156,18 @@ static int pyox_blob_in_range(const pyox_blob *b) {
 
 static int pyox_read_trailer(void) {
     const unsigned char *t = pyox.map + pyox.map_size - PYOX_TRAILER_SIZE;
-    if (memcmp(t, PYOX_TRAILER_MAGIC, 8) != 0) {
+    if (memcmp(t, PYOX_TRAILER_MAGIC, sizeof(PYOX_TRAILER_MAGIC) - 1) != 0) {
         pyox_fail("embedded payload is missing or truncated (no payload trailer)");
         return -1;
     }
-    if (pyox_u32(t + 8) != PYOX_FORMAT_VERSION) {
+    if (pyox_u32(t + PYOX_TRAILER_VERSION_AT) != PYOX_FORMAT_VERSION) {
         pyox_fail("embedded payload has an unsupported format version");
         return -1;
     }
-    uint32_t index_crc = pyox_u32(t + 12);
-    uint64_t offset = pyox_u64(t + 16);
-    pyox.payload_size = pyox_u64(t + 24);
-    pyox.index_size = pyox_u64(t + 32);
+    uint32_t index_crc = pyox_u32(t + PYOX_TRAILER_INDEX_CRC_AT);
+    uint64_t offset = pyox_u64(t + PYOX_TRAILER_PAYLOAD_OFFSET_AT);
+    pyox.payload_size = pyox_u64(t + PYOX_TRAILER_PAYLOAD_SIZE_AT);
+    pyox.index_size = pyox_u64(t + PYOX_TRAILER_INDEX_SIZE_AT);
     if (offset + pyox.payload_size != pyox.map_size - PYOX_TRAILER_SIZE ||
         pyox.index_size < PYOX_HEADER_SIZE || pyox.index_size > pyox.payload_size) {
         pyox_fail("embedded payload is truncated or corrupt (sizes do not match the file)");
@@ -198,6 +181,7 @@ static int pyox_read_trailer(void) {
     return 0;
 }
 
+/* A blob reference is three u32 fields (offset, length, crc), in this order. */
 static void pyox_read_blob(const unsigned char *p, pyox_blob *b) {
     b->offset = pyox_u32(p);
     b->length = pyox_u32(p + 4);
@@ -207,15 +191,16 @@ static void pyox_read_blob(const unsigned char *p, pyox_blob *b) {
 /* Step 1b: decode the fixed header. */
 static int pyox_read_header(void) {
     const unsigned char *h = pyox.payload;
-    if (memcmp(h, PYOX_PAYLOAD_MAGIC, 8) != 0 || pyox_u32(h + 8) != PYOX_FORMAT_VERSION) {
+    if (memcmp(h, PYOX_PAYLOAD_MAGIC, sizeof(PYOX_PAYLOAD_MAGIC) - 1) != 0 ||
+        pyox_u32(h + PYOX_HEADER_VERSION_AT) != PYOX_FORMAT_VERSION) {
         pyox_fail("embedded payload header is invalid");
         return -1;
     }
-    pyox.config_flags = pyox_u32(h + 20);
-    pyox.optimize_level = pyox_u32(h + 24);
-    pyox_read_blob(h + 28, &pyox.runtime_config);
-    pyox_read_blob(h + 40, &pyox.bootstrap);
-    pyox_read_blob(h + 52, &pyox.stdio_encoding);
+    pyox.config_flags = pyox_u32(h + PYOX_HEADER_CONFIG_FLAGS_AT);
+    pyox.optimize_level = pyox_u32(h + PYOX_HEADER_OPTIMIZE_LEVEL_AT);
+    pyox_read_blob(h + PYOX_HEADER_SETTINGS_OFFSET_AT, &pyox.runtime_config);
+    pyox_read_blob(h + PYOX_HEADER_BOOTSTRAP_OFFSET_AT, &pyox.bootstrap);
+    pyox_read_blob(h + PYOX_HEADER_STDIO_ENCODING_OFFSET_AT, &pyox.stdio_encoding);
     if (!pyox_blob_in_range(&pyox.runtime_config) || !pyox_blob_in_range(&pyox.bootstrap) ||
         !pyox_blob_in_range(&pyox.stdio_encoding)) {
         pyox_fail("embedded payload header points outside the payload");
@@ -469,7 +454,8 @@ static int pyox_is_bootstrap_frame(PyObject *tb) {
     PyObject *code = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
     PyObject *filename = code ? PyObject_GetAttrString(code, "co_filename") : NULL;
     const char *text = filename && PyUnicode_Check(filename) ? PyUnicode_AsUTF8(filename) : NULL;
-    int result = text != NULL && strncmp(text, "<pyoxidizer ", 12) == 0;
+    int result = text != NULL && strncmp(text, PYOX_BOOTSTRAP_FILENAME_PREFIX,
+                                         sizeof(PYOX_BOOTSTRAP_FILENAME_PREFIX) - 1) == 0;
     Py_XDECREF(filename);
     Py_XDECREF(code);
     Py_XDECREF(frame);

@@ -2,102 +2,35 @@
 
 One launcher serves every app built from the same distribution, build type and set of
 linked allocators: the app's settings (including which allocator it uses) live in the
-payload. The cache key covers the C source, the distribution, the allocator libraries and
-the flags, so a rebuild that only changes Python code never runs the compiler.
-
-Allocators other than the C library's are linked statically, from the static libraries
-of the build machine (Debian's ``libjemalloc-dev``). Their exported ``malloc``/``free``
-would replace glibc's for the whole process (the dynamic loader included), so the launcher
-links a copy whose public symbols are renamed with ``objcopy``: the allocator is then only
-reached through the functions the launcher installs for CPython's ``PYMEM_DOMAIN_RAW``.
-See ``docs/runtime.md``.
+payload. The cache key covers the C source, the generated format header, the
+distribution, the allocator libraries and the flags, so a rebuild that only changes Python
+code never runs the compiler. The payload layout reaches C through ``pyoxidizer_format.h``,
+generated from ``payload/format.py`` for every build of the launcher.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
-import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
+from pyoxidizer._fs import publish
+from pyoxidizer._proc import Runner, run
 from pyoxidizer.errors import LauncherError
+from pyoxidizer.launcher.allocators import (
+    ALLOCATORS,
+    StaticAllocator,
+    available_allocators,
+    rename_map,
+    require_allocator,
+)
+from pyoxidizer.payload.format import c_header
 from pyoxidizer.pythondist import Distribution
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
-
-
-@dataclass(frozen=True)
-class StaticAllocator:
-    """An allocator library the launcher can link; ``name`` is the raw_allocator value."""
-
-    name: str
-    archives: tuple[str, ...]  # static library file names, preferred first
-    debian_package: str
-    own_prefixes: tuple[str, ...]  # symbols already in the library's namespace stay as they are
-    rename_prefix: str  # every other exported symbol gets this prefix (launcher.c uses it)
-    define: str  # C macro that compiles the launcher's support for it
-
-
-ALLOCATORS = {
-    "jemalloc": StaticAllocator(
-        name="jemalloc",
-        # The _pic variant is built for position-independent executables (gcc's default).
-        archives=("libjemalloc_pic.a", "libjemalloc.a"),
-        debian_package="libjemalloc-dev",
-        own_prefixes=("je_", "DW.ref."),
-        rename_prefix="pyox_je_",
-        define="PYOX_WITH_JEMALLOC",
-    ),
-}
-
-
-def launcher_source() -> bytes:
-    return (resources.files("pyoxidizer.launcher") / "launcher.c").read_bytes()
-
-
-@functools.cache
-def find_static_library(cc: tuple[str, ...], filename: str) -> Path | None:
-    """Where the C compiler would find ``filename`` on its library path, or None."""
-    try:
-        proc = subprocess.run(
-            [*cc, f"-print-file-name={filename}"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    found = Path(proc.stdout.strip())
-    # gcc prints the bare name back when it finds nothing.
-    return found if proc.returncode == 0 and found.is_absolute() and found.is_file() else None
-
-
-def allocator_archive(cc: Sequence[str], allocator: StaticAllocator) -> Path | None:
-    for filename in allocator.archives:
-        found = find_static_library(tuple(cc), filename)
-        if found is not None:
-            return found
-    return None
-
-
-def require_allocator(cc: Sequence[str], name: str) -> Path:
-    """The static library of allocator ``name``, or a LauncherError saying how to get it."""
-    allocator = ALLOCATORS[name]
-    archive = allocator_archive(cc, allocator)
-    if archive is None:
-        raise LauncherError(
-            f"[[embedded_python_config]]: raw_allocator = {name!r} needs {name}'s static "
-            f"library ({' or '.join(allocator.archives)}), which the C compiler "
-            f"{cc[0]!r} cannot find; install the Debian package {allocator.debian_package} "
-            "(scripts/install-system-deps.sh does)"
-        )
-    return archive
-
-
-def available_allocators(cc: Sequence[str]) -> tuple[str, ...]:
-    return tuple(name for name, a in ALLOCATORS.items() if allocator_archive(cc, a) is not None)
 
 
 def compile_command(
@@ -107,7 +40,7 @@ def compile_command(
     # The work directory is random: map it away so debug info (and the build id) is stable.
     reproducible = [f"-ffile-prefix-map={source.parent}=/pyoxidizer-launcher"]
     # -isystem: CPython's own headers are not ours to hold to -Werror.
-    include = ["-isystem", str(dist.include_dir)]
+    include = ["-isystem", str(dist.include_dir), "-I", str(source.parent)]
     defines = [f"-D{ALLOCATORS[name].define}" for name in allocators]
     return [
         *dist.cc,
@@ -143,6 +76,21 @@ def link_command(
     ]
 
 
+HEADER_NAME = "pyoxidizer_format.h"
+
+
+def launcher_source() -> bytes:
+    return (resources.files("pyoxidizer.launcher") / "launcher.c").read_bytes()
+
+
+class LauncherProvider(Protocol):
+    """What the pipeline needs from a toolchain: a launcher for a distribution."""
+
+    def __call__(self, dist: Distribution, release: bool, cache_dir: Path) -> tuple[Path, bool]:
+        """(path of the launcher, whether it was built now rather than reused)."""
+        ...
+
+
 def _archive_identity(path: Path) -> str:
     stat = path.stat()
     return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
@@ -150,6 +98,7 @@ def _archive_identity(path: Path) -> str:
 
 def cache_key(dist: Distribution, release: bool, archives: dict[str, Path] | None = None) -> str:
     h = hashlib.sha256(launcher_source())
+    h.update(c_header().encode())
     h.update(dist.identity().encode())
     h.update(repr((release, WARNINGS, dist.cc, dist.link_libs, "prefix-map-cwd")).encode())
     for name, path in sorted((archives or {}).items()):
@@ -157,33 +106,28 @@ def cache_key(dist: Distribution, release: bool, archives: dict[str, Path] | Non
     return h.hexdigest()[:20]
 
 
-def _run(cmd: Sequence[str], what: str, cwd: Path, tool: str = "the C compiler") -> str:
-    try:
-        proc = subprocess.run(list(cmd), capture_output=True, text=True, cwd=cwd)
-    except OSError as exc:
-        package = "gcc" if tool == "the C compiler" else "binutils"
-        raise LauncherError(
-            f"{what} failed: cannot run {tool} {cmd[0]!r} ({exc.strerror}); "
-            f"install {package} (scripts/install-system-deps.sh)"
-        ) from None
-    if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
-        raise LauncherError(f"{what} failed ({' '.join(cmd[:2])} ...):\n{detail}")
-    return proc.stdout
+class _Tools:
+    """Runs the compiler and binutils in one work directory, turning failures into errors."""
+
+    def __init__(self, work: Path, runner: Runner) -> None:
+        self.work = work
+        self.runner = runner
+
+    def __call__(self, argv: Sequence[str], what: str, tool: str = "the C compiler") -> str:
+        try:
+            proc = self.runner(argv, cwd=self.work)
+        except OSError as exc:
+            package = "gcc" if tool == "the C compiler" else "binutils"
+            raise LauncherError(
+                f"{what} failed: cannot run {tool} {argv[0]!r} ({exc.strerror}); "
+                f"install {package} (scripts/install-system-deps.sh)"
+            ) from None
+        if not proc.ok:
+            raise LauncherError(f"{what} failed ({' '.join(argv[:2])} ...):\n{proc.tail(40)}")
+        return proc.text()
 
 
-def rename_map(nm_output: str, allocator: StaticAllocator) -> str:
-    """``objcopy --redefine-syms`` lines for every exported symbol outside the namespace."""
-    names = set()
-    for line in nm_output.splitlines():
-        parts = line.split()
-        # "ADDRESS TYPE NAME" for defined symbols; member headers and blanks are skipped.
-        if len(parts) == 3 and not parts[2].startswith(allocator.own_prefixes):
-            names.add(parts[2])
-    return "".join(f"{n} {allocator.rename_prefix}{n}\n" for n in sorted(names))
-
-
-def _namespaced_archive(allocator: StaticAllocator, archive: Path, work: Path) -> Path:
+def _namespaced_archive(allocator: StaticAllocator, archive: Path, tools: _Tools) -> Path:
     """A copy of ``archive`` that neither replaces the C library's malloc nor runs at start-up.
 
     Dropping ``.init_array`` removes jemalloc's constructor, which would initialise it
@@ -191,10 +135,10 @@ def _namespaced_archive(allocator: StaticAllocator, archive: Path, work: Path) -
     it initialises itself on first use anyway.
     """
     nm = ["nm", "-g", "--defined-only", str(archive)]
-    symbols = _run(nm, f"reading the symbols of {archive}", work, tool="nm")
-    mapping = work / f"{allocator.name}.syms"
+    symbols = tools(nm, f"reading the symbols of {archive}", tool="nm")
+    mapping = tools.work / f"{allocator.name}.syms"
     mapping.write_text(rename_map(symbols, allocator))
-    out = work / f"lib{allocator.name}-pyoxidizer.a"
+    out = tools.work / f"lib{allocator.name}-pyoxidizer.a"
     cmd = [
         "objcopy",
         f"--redefine-syms={mapping}",
@@ -202,7 +146,7 @@ def _namespaced_archive(allocator: StaticAllocator, archive: Path, work: Path) -
         str(archive),
         str(out),
     ]
-    _run(cmd, f"renaming the symbols of {archive}", work, tool="objcopy")
+    tools(cmd, f"renaming the symbols of {archive}", tool="objcopy")
     return out
 
 
@@ -211,6 +155,7 @@ def ensure_launcher(
     release: bool,
     cache_dir: Path,
     allocators: Sequence[str] | None = None,
+    runner: Runner = run,
 ) -> tuple[Path, bool]:
     """Return (path of the launcher, whether it was built now rather than reused).
 
@@ -226,19 +171,17 @@ def ensure_launcher(
         return out, False
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
-        work = Path(tmp)
-        source = work / "launcher.c"
+        tools = _Tools(Path(tmp), runner)
+        source = tools.work / "launcher.c"
         source.write_bytes(launcher_source())
-        obj = work / "launcher.o"
+        (tools.work / HEADER_NAME).write_text(c_header())
+        obj = tools.work / "launcher.o"
         # Run in the work directory: debug info records it, and it is mapped away.
-        cmd = compile_command(dist, source, obj, release, archives)
-        _run(cmd, "compiling the launcher", work)
+        tools(compile_command(dist, source, obj, release, archives), "compiling the launcher")
         linked_archives = [
-            _namespaced_archive(ALLOCATORS[name], path, work) for name, path in archives.items()
+            _namespaced_archive(ALLOCATORS[name], path, tools) for name, path in archives.items()
         ]
-        linked = work / "launcher"
-        _run(
-            link_command(dist, obj, linked, release, linked_archives), "linking the launcher", work
-        )
-        os.replace(linked, out)
+        linked = tools.work / "launcher"
+        tools(link_command(dist, obj, linked, release, linked_archives), "linking the launcher")
+        publish(linked, out)
     return out, True

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._proc import Runner, TimedOut, run
 from pyoxidizer.errors import DistributionError
 
 SUPPORTED = ((3, 10), (3, 11), (3, 12), (3, 13))
@@ -76,47 +77,104 @@ def _link_flags(libs: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(flags))
 
 
-def probe_host_distribution(python_exe: str) -> Distribution:
-    """Ask ``python_exe`` where its parts are; fail clearly if it cannot be embedded."""
+PROBE_TIMEOUT = 60  # seconds; a healthy interpreter answers in well under one
+
+# The probe's answer: key -> the JSON type it must have.
+_PROBE_SHAPE: dict[str, type] = {
+    "executable": str,
+    "version": list,
+    "cache_tag": str,
+    "stdlib": str,
+    "dynload": str,
+    "include": str,
+    "static_lib": str,
+    "libs": str,
+    "cc": str,
+    "ext_suffix": str,
+    "builtins": list,
+    "gil_disabled": bool,
+}
+
+
+def probe_interpreter(python_exe: str, runner: Runner = run) -> Mapping[str, object]:
+    """Ask ``python_exe`` about itself (one subprocess); the parsed JSON answer."""
+    what = f"Python interpreter {python_exe!r}"
     try:
-        proc = subprocess.run(
-            [python_exe, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=60
-        )
+        proc = runner([python_exe, "-I", "-S", "-c", _PROBE], timeout=PROBE_TIMEOUT)
     except OSError as exc:
+        raise DistributionError(f"cannot run {what}: {exc.strerror}") from None
+    except TimedOut:
         raise DistributionError(
-            f"cannot run Python interpreter {python_exe!r}: {exc.strerror}"
-        ) from exc
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
-        raise DistributionError(f"Python interpreter {python_exe!r} failed to start: {tail[0]}")
-    info = json.loads(proc.stdout)
-    version = tuple(info["version"])
+            f"{what} did not answer within {PROBE_TIMEOUT} seconds; is it a Python interpreter?"
+        ) from None
+    if not proc.ok:
+        tail = proc.tail(1) or "(no output)"
+        raise DistributionError(f"{what} failed to start (exit {proc.returncode}): {tail}")
+    try:
+        info = json.loads(proc.stdout)
+    except ValueError:
+        raise DistributionError(
+            f"{what} did not answer the probe with JSON; is it a CPython interpreter?"
+        ) from None
+    if not isinstance(info, dict):
+        raise DistributionError(f"{what} answered the probe with something other than an object")
+    return info
+
+
+def distribution_from_probe(python_exe: str, info: Mapping[str, object]) -> Distribution:
+    """The distribution an interpreter's probe answer describes, if it can be embedded."""
+    what = f"Python interpreter {python_exe!r}"
+    _check_probe_shape(what, info)
+    version = _version(what, info["version"])
     if version[:2] not in SUPPORTED:
         wanted = ", ".join(f"{a}.{b}" for a, b in SUPPORTED)
         raise DistributionError(
-            f"Python interpreter {python_exe!r} is CPython {'.'.join(map(str, version))}; "
-            f"supported versions are {wanted}"
+            f"{what} is CPython {'.'.join(map(str, version))}; supported versions are {wanted}"
         )
     if info["gil_disabled"]:
-        raise DistributionError(
-            f"Python interpreter {python_exe!r} is a free-threaded build; not supported yet"
-        )
-    static_lib = Path(info["static_lib"])
+        raise DistributionError(f"{what} is a free-threaded build; not supported yet")
+    static_lib = Path(str(info["static_lib"]))
     if not static_lib.name.endswith(".a") or not static_lib.is_file():
         raise DistributionError(
-            f"Python interpreter {python_exe!r} has no static libpython ({static_lib} not found); "
-            "it cannot be embedded. Use a CPython built with a static library (e.g. pyenv's)"
+            f"{what} has no static libpython ({static_lib} not found); it cannot be embedded. "
+            "Use a CPython built with a static library (e.g. pyenv's)"
         )
+    builtins = info["builtins"]
+    assert isinstance(builtins, list)
     return Distribution(
-        python_exe=Path(info["executable"]),
-        version=(version[0], version[1], version[2]),
-        cache_tag=info["cache_tag"],
-        stdlib_dir=Path(info["stdlib"]),
-        dynload_dir=Path(info["dynload"]),
-        include_dir=Path(info["include"]),
+        python_exe=Path(str(info["executable"])),
+        version=version,
+        cache_tag=str(info["cache_tag"]),
+        stdlib_dir=Path(str(info["stdlib"])),
+        dynload_dir=Path(str(info["dynload"])),
+        include_dir=Path(str(info["include"])),
         static_lib=static_lib,
-        link_libs=_link_flags(info["libs"]),
-        cc=tuple(shlex.split(info["cc"])) or ("cc",),
-        ext_suffix=info["ext_suffix"],
-        builtin_modules=frozenset(info["builtins"]),
+        link_libs=_link_flags(str(info["libs"])),
+        cc=tuple(shlex.split(str(info["cc"]))) or ("cc",),
+        ext_suffix=str(info["ext_suffix"]),
+        builtin_modules=frozenset(str(name) for name in builtins),
     )
+
+
+def _check_probe_shape(what: str, info: Mapping[str, object]) -> None:
+    for key, kind in _PROBE_SHAPE.items():
+        if not isinstance(info.get(key), kind):
+            raise DistributionError(
+                f"{what} gave an unexpected answer to the probe ({key!r} is missing or not a "
+                f"{kind.__name__}); is it CPython 3.10 or newer?"
+            )
+
+
+def _version(what: str, value: object) -> tuple[int, int, int]:
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(part, int) and not isinstance(part, bool) for part in value)
+    ):
+        return (value[0], value[1], value[2])
+    raise DistributionError(f"{what} reported a malformed version {value!r}")
+
+
+def probe_host_distribution(python_exe: str, runner: Runner = run) -> Distribution:
+    """Ask ``python_exe`` where its parts are; fail clearly if it cannot be embedded."""
+    return distribution_from_probe(python_exe, probe_interpreter(python_exe, runner))

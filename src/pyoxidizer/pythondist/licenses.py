@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pyoxidizer._elf import ElfInfo, elf_info, is_glibc_library, open_elf
+from pyoxidizer._proc import TimedOut, run
 from pyoxidizer.errors import AnalyzeError
 from pyoxidizer.pythondist.extract import PYTHON_JSON, StandaloneArchive
 from pyoxidizer.pythondist.host import Distribution
@@ -199,10 +199,10 @@ class DebianSystem:
 def _run_quietly(argv: list[str]) -> str:
     """stdout of ``argv``; a tool that fails to start gives no output (so: unknown)."""
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
+        proc = run(argv, timeout=120)
+    except (OSError, TimedOut):
         return ""
-    return proc.stdout  # dpkg-query exits 1 when some paths are unowned; the rest still count
+    return proc.text()  # dpkg-query exits 1 when some paths are unowned; the rest still count
 
 
 _LDCONFIG_LINE = re.compile(r"^\s*(\S+)\s+\(([^)]*)\)(?:\s+OS ABI:[^=]*)?\s*=>\s*(\S+)\s*$")

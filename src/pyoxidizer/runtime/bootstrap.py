@@ -1,20 +1,33 @@
 """Start-up logic that runs inside every built executable, after the importer module.
 
-The launcher calls ``install(config)`` during phase-1 initialisation (only builtin and frozen
-modules exist) and ``run()`` after phase-2 initialisation. ``config`` is the run-time config
-dict the build wrote into the payload (see ``pyoxidizer/payload/runtime_config.py``).
+The launcher calls ``install(settings)`` during phase-1 initialisation (only builtin and
+frozen modules exist) and ``run()`` after phase-2 initialisation. ``settings`` is what
+``RuntimeSettings.to_marshal()`` wrote into the payload at build time (runtime/contract.py).
 
-Module-level imports: builtin modules, the launcher's ``_pyoxidizer`` builtin and the
-importer module the launcher executed just before this one.
+Module-level imports: builtin modules, the launcher's ``_pyoxidizer`` builtin, and the
+contract and importer modules the launcher executed just before this one.
 """
 
 import posix
 import sys
 
 import _pyoxidizer
+import _pyoxidizer_contract as contract
 import _pyoxidizer_importer as importer
 
-_state = {}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    pass
+
+
+class _State:
+    """What install() prepared for run()."""
+
+    settings: "contract.RuntimeSettings"
+    finder: "importer.OxidizedFinder"
+
+
+_state = _State()
 
 # Where ncurses looks on each OS family, in its own order (spec 6.3).
 _TERMINFO_DIRS_BY_OS = {
@@ -26,31 +39,31 @@ _TERMINFO_DIRS_BY_OS = {
 _TERMINFO_FALLBACK = "/usr/share/terminfo"
 
 
-def install(config):
+def install(values: object) -> None:
     """Phase 1: put the in-memory importer on sys.meta_path."""
+    settings = contract.RuntimeSettings.from_marshal(values)
     payload = importer.Payload(_pyoxidizer.payload, _pyoxidizer.crc32)
-    virtual_files = bool(config.get("virtual_module_files"))
-    finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, virtual_files)
+    finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, settings.virtual_module_files)
     sys.meta_path.append(finder)
     sys.path_hooks.insert(0, finder.path_hook)
-    _state["config"] = config
-    _state["finder"] = finder
+    _state.settings = settings
+    _state.finder = finder
 
 
 def _origin():
     return _pyoxidizer.executable.rpartition("/")[0] or "/"
 
 
-def _configure_sys(config):
-    sys.oxidized = True
-    if config.get("sys_frozen"):
-        sys.frozen = True
-    if config.get("sys_meipass"):
-        sys._MEIPASS = _origin()
+def _configure_sys(settings: "contract.RuntimeSettings") -> None:
+    sys.oxidized = True  # type: ignore[attr-defined]
+    if settings.sys_frozen:
+        sys.frozen = True  # type: ignore[attr-defined]
+    if settings.sys_meipass:
+        sys._MEIPASS = _origin()  # type: ignore[attr-defined]
     origin = _origin()
-    paths = [p.replace("$ORIGIN", origin) for p in config.get("sys_paths", ())]
+    paths = [p.replace("$ORIGIN", origin) for p in settings.sys_paths]
     sys.path[:] = paths
-    if not config.get("filesystem_importer"):
+    if not settings.filesystem_importer:
         # Only the embedded importer (and CPython's builtin/frozen ones) may find modules.
         sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "PathFinder"]
 
@@ -69,14 +82,14 @@ def _detect_os_family():
     return "macos" if sys.platform == "darwin" else None
 
 
-def _configure_terminfo(config):
+def _configure_terminfo(settings: "contract.RuntimeSettings") -> None:
     if posix.environ.get(b"TERMINFO_DIRS"):
         return  # never override what the user chose
-    mode = config.get("terminfo_resolution", "dynamic")
+    mode = settings.terminfo_resolution
     if mode == "none":
         return
     if mode == "static":
-        value = config.get("terminfo_dirs") or ""
+        value = settings.terminfo_dirs or ""
     else:
         value = _TERMINFO_DIRS_BY_OS.get(_detect_os_family(), _TERMINFO_FALLBACK)
     if value:
@@ -88,8 +101,8 @@ def _setenv(name, value):
     posix.environ[name] = value  # on POSIX, os.environ wraps this very dict
 
 
-def _register_modules_dump(config):
-    variable = config.get("write_modules_directory_env")
+def _register_modules_dump(settings: "contract.RuntimeSettings") -> None:
+    variable = settings.write_modules_directory_env
     if not variable:
         return
     directory = posix.environ.get(variable.encode())
@@ -115,7 +128,7 @@ def _find_main_spec(name):
     parent = name.rpartition(".")[0]
     if parent:
         __import__(parent)  # parents are imported first, as python -m does
-    spec = _state["finder"].find_spec(name)
+    spec = _state.finder.find_spec(name)
     if spec is not None:
         return spec
     # importlib.util costs ~3 ms of imports (half a hello world): only when needed.
@@ -132,7 +145,7 @@ def _run_module(name):
     if spec.submodule_search_locations is not None:
         return _run_module(name + ".__main__")
     code = spec.loader.get_code(name)
-    if spec.loader is _state["finder"]:
+    if spec.loader is _state.finder:
         spec.loader.alias("__main__", name)  # so linecache finds __main__'s source
     namespace = main.__dict__
     namespace.update(
@@ -168,7 +181,7 @@ _MULTIPROCESSING_ENTRY_POINTS = frozenset(
 )
 _SPAWN_MAIN_ARGUMENTS = frozenset({"pipe_handle", "parent_pid", "tracker_fd"})
 # Every instance names itself here; its children inherit it (see _refuse_self_reexec).
-_PARENT_VARIABLE = b"PYOXIDIZER_PARENT_EXECUTABLE"
+_PARENT_VARIABLE = contract.PARENT_EXECUTABLE_VARIABLE.encode()
 
 
 def _interpreter_command(argv):
@@ -330,12 +343,12 @@ def run():
     Returns 1 when the launcher should start the interactive loop, else 0. Exceptions
     propagate to the launcher, which prints them and derives the exit code like python.
     """
-    config = _state["config"]
-    _configure_sys(config)
+    settings = _state.settings
+    _configure_sys(settings)
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = _excepthook
-    _configure_terminfo(config)
-    _register_modules_dump(config)
+    _configure_terminfo(settings)
+    _register_modules_dump(settings)
     argv = list(sys.argv)
     if len(argv) > 1 and argv[1].startswith("-"):
         child = _multiprocessing_child(argv)
@@ -347,13 +360,13 @@ def run():
         if _refuse_self_reexec(argv):
             raise SystemExit(2)  # python's status for a command line it cannot use
     _setenv(_PARENT_VARIABLE, _pyoxidizer.executable.encode(errors="surrogateescape"))
-    mode = config.get("mode", "repl")
+    mode = settings.mode
     if mode == "eval":
         main = sys.modules["__main__"]
-        exec(compile(config["code"], "<string>", "exec"), main.__dict__)
+        exec(compile(settings.code or "", "<string>", "exec"), main.__dict__)
         return 0
     if mode == "module":
-        return _run_module(config["module"])
+        return _run_module(settings.module or "")
     if mode == "repl":
         return 1
     return 0

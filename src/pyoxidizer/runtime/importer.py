@@ -5,12 +5,11 @@ at module level it may only import builtin or frozen modules (a test enforces th
 
     sys, _imp, marshal, posix    builtin in every CPython build
     _frozen_importlib            frozen: importlib._bootstrap, present from phase-1 init
+    _pyoxidizer_contract         runtime/contract.py, which the launcher executes first
 
 It is also importable in an ordinary interpreter, where tests hand it a payload built in
-memory and ``zlib.crc32`` as the checksum function.
-
-The payload layout is defined in ``pyoxidizer/payload/format.py``; the constants below
-repeat it and a test checks that they agree.
+memory and ``zlib.crc32`` as the checksum function; ``contract`` is then imported from the
+package. Annotations name typing-only types as strings: ``typing`` is not importable here.
 """
 
 import _frozen_importlib
@@ -19,21 +18,28 @@ import marshal
 import posix
 import sys
 
-TRAILER_MAGIC = b"PYOXTRLR"
-PAYLOAD_MAGIC = b"PYOXPAYL"
-FORMAT_VERSION = 1
-HEADER_SIZE = 64
-TRAILER_SIZE = 40
-RECORD_WORDS = 8  # a record is eight little-endian u32 words
+try:
+    import _pyoxidizer_contract as contract
+except ImportError:  # imported as pyoxidizer.runtime.importer, outside an executable
+    from pyoxidizer.runtime import contract
 
-KIND_MODULE = 1
-KIND_RESOURCE = 2
-KIND_EXTENSION = 3
-KIND_SHARED_LIBRARY = 4
-KIND_DIST_INFO = 5
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    pass
 
-FLAG_PACKAGE = 1
-FLAG_HAS_SOURCE = 2
+# The payload layout, bound once: these names are read on every import.
+PAYLOAD_MAGIC = contract.PAYLOAD_MAGIC
+TRAILER_MAGIC = contract.TRAILER_MAGIC
+FORMAT_VERSION = contract.FORMAT_VERSION
+HEADER_SIZE = contract.HEADER_SIZE
+TRAILER_SIZE = contract.TRAILER_SIZE
+RECORD_WORDS = contract.RECORD_WORDS
+KIND_MODULE = contract.KIND_MODULE
+KIND_EXTENSION = contract.KIND_EXTENSION
+KIND_SHARED_LIBRARY = contract.KIND_SHARED_LIBRARY
+FLAG_PACKAGE = contract.FLAG_PACKAGE
+FLAG_HAS_SOURCE = contract.FLAG_HAS_SOURCE
+ORIGIN_PREFIX = contract.ORIGIN_PREFIX
 
 _MFD_CLOEXEC = 1
 
@@ -200,7 +206,7 @@ class OxidizedFinder:
             return
         is_package = self._payload.flags(number) & FLAG_PACKAGE
         filename = (
-            "<oxidized>/" + name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+            ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
         )
         if filename not in self._linecache:
             self._linecache[filename] = (lambda: self.get_source(name),)

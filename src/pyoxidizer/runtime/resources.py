@@ -12,11 +12,17 @@ disk: ``pkg/__init__.py``, ``pkg/mod.py`` (module sources, when packaged), ``pkg
 
 import _imp
 
-KIND_MODULE = 1
-KIND_RESOURCE = 2
-KIND_EXTENSION = 3
-KIND_DIST_INFO = 5
-FLAG_PACKAGE = 1
+try:
+    import _pyoxidizer_contract as contract
+except ImportError:  # imported as pyoxidizer.runtime.resources, outside an executable
+    from pyoxidizer.runtime import contract
+
+KIND_MODULE = contract.KIND_MODULE
+KIND_RESOURCE = contract.KIND_RESOURCE
+KIND_EXTENSION = contract.KIND_EXTENSION
+KIND_DIST_INFO = contract.KIND_DIST_INFO
+FLAG_PACKAGE = contract.FLAG_PACKAGE
+SEPARATOR = contract.RESOURCE_SEPARATOR
 
 
 class Tree:
@@ -34,7 +40,7 @@ class Tree:
             self.files[name.replace(".", "/") + suffix] = (KIND_EXTENSION, number)
         for kind in (KIND_RESOURCE, KIND_DIST_INFO):
             for name, number in payload.names(kind).items():
-                owner, _, relative = name.partition("\0")
+                owner, _, relative = name.partition(SEPARATOR)
                 base = owner.replace(".", "/") if kind == KIND_RESOURCE else owner
                 self.files[base + "/" + relative] = (kind, number)
         self.dirs = {"": set()}  # path -> child names

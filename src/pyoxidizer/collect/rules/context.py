@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._proc import Runner
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.pythondist import Distribution
 
@@ -16,3 +17,4 @@ class RuleContext:
     verbose: bool  # pip and setup.py run verbosely too
     work_dir: Path  # scratch space for installs; removed after the build
     config_dir: Path  # relative paths in rules (e.g. package = ".") start here
+    runner: Runner  # runs pip, setup.py and the target interpreter

@@ -9,7 +9,6 @@ Whatever lands there is scanned like a ``site-packages`` directory.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -48,19 +47,25 @@ def add_site_dir(
 def _env(ctx: RuleContext, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["PYOXIDIZER"] = "1"
+    # pip, setuptools and compilers put their temporary files in the build's scratch space,
+    # which the build removes even when the installer is killed.
+    tmp = ctx.work_dir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env["TMPDIR"] = str(tmp)
     env.update(extra or {})
     return env
 
 
-def _run(cmd: list[str], rule: PackagingRule, ctx: RuleContext, **kwargs: object) -> None:
+def _run(
+    cmd: list[str], rule: PackagingRule, ctx: RuleContext, env: dict[str, str], cwd: Path
+) -> None:
     """Run an installer; its output is shown with --verbose, or on failure."""
     try:
-        proc = subprocess.run(cmd, capture_output=not ctx.verbose, text=True, **kwargs)  # type: ignore[call-overload]
+        proc = ctx.runner(cmd, env=env, cwd=cwd, capture=not ctx.verbose)
     except OSError as exc:
         raise RuleError(f"{rule.label}: cannot run {cmd[0]}: {exc.strerror}") from None
-    if proc.returncode != 0:
-        output = ((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()
-        tail = "\n".join(output[-15:])
+    if not proc.ok:
+        tail = proc.tail(15)
         raise RuleError(
             f"{rule.label}: {' '.join(cmd[1:4])} ... failed (exit {proc.returncode})"
             + (f":\n{tail}" if tail else "")
@@ -127,10 +132,11 @@ def apply_setup_py_install(rule: PackagingRule, ctx: RuleContext) -> int:
 
 
 def _check_setuptools(rule: PackagingRule, ctx: RuleContext) -> None:
-    probe = subprocess.run(
-        [str(ctx.dist.python_exe), "-c", "import setuptools"], capture_output=True
-    )
-    if probe.returncode != 0:
+    try:
+        probe = ctx.runner([str(ctx.dist.python_exe), "-c", "import setuptools"])
+    except OSError as exc:
+        raise RuleError(f"{rule.label}: cannot run {ctx.dist.python_exe}: {exc.strerror}") from None
+    if not probe.ok:
         raise RuleError(
             f"{rule.label}: setup.py needs setuptools, which {ctx.dist.python_exe} does not have "
             f"(install it with: {ctx.dist.python_exe} -m pip install setuptools)"

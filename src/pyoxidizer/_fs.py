@@ -1,0 +1,153 @@
+"""Writing files so that a reader sees the old content or the new, never a mix.
+
+Every output of pyoxidizer (configs, caches, apps, installers) goes through these helpers:
+data is written to a temporary name in the destination's directory, flushed to disk with
+``fsync``, then renamed over the destination, so a kill or a full disk at any moment leaves
+either the previous file or the complete new one. The temporary names start with ``.``
+and carry ``.tmp`` so leftovers of a killed process are recognisable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (best effort: some file systems refuse)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A stream whose content replaces ``path`` only once it is completely written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_name(path)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` in one step."""
+    with atomic_output(path, mode) as stream:
+        stream.write(data)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create ``path`` with ``data``; FileExistsError if it exists, even if created meanwhile.
+
+    The permissions are what the umask gives any new file.
+    """
+    temporary = _temporary_name(path)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.link(temporary, path)  # unlike rename, link never replaces an existing name
+    finally:
+        temporary.unlink(missing_ok=True)
+    _sync_directory(path.parent)
+
+
+def publish(built: Path, final: Path) -> None:
+    """Move a finished file (e.g. written by a compiler) to ``final`` in one step."""
+    fd = os.open(built, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(built, final)
+    _sync_directory(final.parent)
+
+
+@contextlib.contextmanager
+def staged_directory(dest: Path) -> Iterator[Path]:
+    """A fresh directory that becomes ``dest`` (absent or empty) once the block succeeds."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.staging-"))
+    try:
+        stage.chmod(0o755)  # mkdtemp makes it private; what it becomes is not
+        yield stage
+        os.replace(stage, dest)  # replaces an empty directory; fails on a non-empty one
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _sync_directory(dest.parent)
+
+
+# renameat2(2) flag: swap two existing names atomically (Linux >= 3.15, most local file
+# systems; the C library has a wrapper since glibc 2.28).
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the directory entries ``a`` and ``b`` in one step; False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        _sync_directory(a.parent)
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed) for the block.
+
+    When another process holds it, ``on_wait`` is called once, then the lock is awaited.
+    The kernel releases it when the holder exits, however it ends.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

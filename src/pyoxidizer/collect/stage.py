@@ -1,0 +1,66 @@
+"""The collect stage: apply the packaging rules in file order and check what they chose."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+from pyoxidizer._proc import Runner
+from pyoxidizer._report import Reporter
+from pyoxidizer.collect.explain import explain
+from pyoxidizer.collect.linkcheck import unresolved_libraries, warnings_for
+from pyoxidizer.collect.resources import ModuleSource, ResourceCollector
+from pyoxidizer.collect.rules import RuleContext, apply_rule
+from pyoxidizer.config.schema import Config
+from pyoxidizer.pythondist import Distribution
+from pyoxidizer.runtime.contract import SERVICES_MODULE
+
+# The libraries the machine provides (ldconfig's cache), asked for only when some embedded
+# object needs checking.
+SystemLibraries = Callable[[], Iterable[str]]
+
+
+def collect_resources(
+    config: Config,
+    dist: Distribution,
+    work: Path,
+    *,
+    verbose: bool,
+    runner: Runner,
+    system_libraries: SystemLibraries,
+    reporter: Reporter,
+) -> ResourceCollector:
+    """Every resource the rules select; ``work`` is scratch space, removed afterwards."""
+    collector = ResourceCollector()
+    ctx = RuleContext(dist, collector, verbose, work, config.origin, runner)
+    try:
+        for rule in config.rules:
+            first = len(collector.decisions)
+            apply_rule(rule, ctx)
+            for line in explain(rule.label, collector.decisions[first:]):
+                reporter.detail(line)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    collector.add_missing_parents()
+    _add_runtime_services(collector)
+    if _needs_link_check(collector):
+        missing = unresolved_libraries(collector, dist, system_libraries())
+        collector.warnings.extend(warnings_for(missing))
+    for warning in collector.warnings:
+        reporter.warn(warning)
+    return collector
+
+
+def _needs_link_check(collector: ResourceCollector) -> bool:
+    return bool(collector.shared_libraries) or any(
+        e.data is not None for e in collector.extensions.values()
+    )
+
+
+def _add_runtime_services(collector: ResourceCollector) -> None:
+    """Embed the lazily imported runtime module behind resources, metadata and pkgutil."""
+    source = (importlib_resources.files("pyoxidizer.runtime") / "resources.py").read_bytes()
+    module = ModuleSource(SERVICES_MODULE, source, False, None)
+    collector.modules[SERVICES_MODULE] = module  # not a user resource: no decision recorded
