@@ -8,6 +8,7 @@ import pytest
 
 from pyoxidizer.commands.add import entry_point_code, scripts_from_setup_py
 from pyoxidizer.config import load_config
+from pyoxidizer.config.rules import PipInstallSimple
 from tests.helpers import Project, run_exe
 
 TARGET = "x86_64-unknown-linux-gnu"
@@ -48,11 +49,11 @@ def _project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def _rule_and_run(root: Path) -> tuple[dict[str, object], tuple[str, str | None, str | None]]:
+def _rule_and_run(root: Path) -> tuple[PipInstallSimple, tuple[str, str | None, str | None]]:
     config = load_config(root / "pyoxidizer.toml", TARGET)
-    rule = config.rules[-1]
-    assert rule.type == "pip-install-simple"
-    return rule.options, (config.run.mode, config.run.code, config.run.module)
+    rule = config.rules[-1].options
+    assert isinstance(rule, PipInstallSimple)
+    return rule, (config.run.mode, config.run.code, config.run.module)
 
 
 def test_pyproject_scripts(project: Project) -> None:
@@ -64,7 +65,7 @@ def test_pyproject_scripts(project: Project) -> None:
     assert "console script 'hello' (hello_cli.main:run)" in proc.stdout
     assert "pip-install-simple" in proc.stdout
     options, run = _rule_and_run(root)
-    assert options["package"] == "."
+    assert options.package == "."
     assert run == ("eval", "import sys; from hello_cli.main import run; sys.exit(run())", None)
     config = load_config(root / "pyoxidizer.toml", TARGET)
     assert config.build.application_name == "hello"

@@ -19,6 +19,7 @@ import zstandard
 from pyoxidizer.commands.installers import requested
 from pyoxidizer.commands.installers.deb import control_text, deb_metadata
 from pyoxidizer.commands.installers.tarball import write_tarball
+from pyoxidizer.config.rules import DebDistribution, TarballDistribution, WixDistribution
 from pyoxidizer.config.schema import BuildConfig, Config, DistributionSection
 from pyoxidizer.errors import AppDistributionError
 from tests.helpers import Project, config_text, run_exe
@@ -103,17 +104,21 @@ def test_tarball_prefix_must_stay_inside(tmp_path: Path, prefix: str) -> None:
 
 
 def test_control_file_defaults_and_validation() -> None:
-    meta = deb_metadata({}, "My_App", "x86_64-unknown-linux-gnu", ("libc6 (>= 2.34)",))
+    meta = deb_metadata(
+        DebDistribution(), "My_App", "x86_64-unknown-linux-gnu", ("libc6 (>= 2.34)",)
+    )
     text = control_text(meta)
     assert "Package: my-app\nVersion: 0.1.0\nArchitecture: amd64\n" in text
     assert "Maintainer: unknown <unknown@localhost>\n" in text
     assert "Depends: libc6 (>= 2.34)\n" in text and "Recommends" not in text
     custom = deb_metadata(
-        {"description": "Short.\nLong text.\n\nMore."}, "a1", "x86_64-unknown-linux-gnu"
+        DebDistribution(description="Short.\nLong text.\n\nMore."), "a1", "x86_64-unknown-linux-gnu"
     )
     assert control_text(custom).endswith("Description: Short.\n Long text.\n .\n More.\n")
     with pytest.raises(AppDistributionError, match="package_name 'Bad Name'.*version 'v1'"):
-        deb_metadata({"package_name": "Bad Name", "version": "v1"}, "a", "x86_64-unknown-linux-gnu")
+        deb_metadata(
+            DebDistribution(package_name="Bad Name", version="v1"), "a", "x86_64-unknown-linux-gnu"
+        )
 
 
 needs_dpkg = pytest.mark.skipif(
@@ -184,15 +189,15 @@ def _config(*sections: DistributionSection) -> Config:
 
 def test_types_pick_the_last_section_of_each_type() -> None:
     config = _config(
-        DistributionSection(0, "tarball", {"path_prefix": "one"}),
-        DistributionSection(1, "deb", {"version": "2.0"}),
-        DistributionSection(2, "tarball", {"path_prefix": "two"}),
+        DistributionSection(0, TarballDistribution(path_prefix="one")),
+        DistributionSection(1, DebDistribution(version="2.0")),
+        DistributionSection(2, TarballDistribution(path_prefix="two")),
     )
     assert requested(config, []) == [
-        ("tarball", {"path_prefix": "two"}),
-        ("deb", {"version": "2.0"}),
+        TarballDistribution(path_prefix="two"),
+        DebDistribution(version="2.0"),
     ]
-    assert requested(config, ["wix", "deb"]) == [("wix", {}), ("deb", {"version": "2.0"})]
+    assert requested(config, ["wix", "deb"]) == [WixDistribution(), DebDistribution(version="2.0")]
 
 
 # --- python-distribution-extract / -licenses ------------------------------------------------

@@ -16,6 +16,20 @@ from pyoxidizer.config import (
     load_config,
     validate_config,
 )
+from pyoxidizer.config.location import EMBEDDED, AppRelative
+from pyoxidizer.config.rules import (
+    DebDistribution,
+    FilterInclude,
+    PackageRoot,
+    PipInstallSimple,
+    PipRequirementsFile,
+    SetupPyInstall,
+    Stdlib,
+    StdlibExtensionPolicy,
+    TarballDistribution,
+    WixDistribution,
+    WriteLicenseFiles,
+)
 from pyoxidizer.config.sections import EMBEDDED_FIELDS
 from pyoxidizer.errors import ConfigError
 from pyoxidizer.payload.settings import runtime_settings
@@ -201,27 +215,29 @@ install_location = "app-relative:lib"
         (0, "stdlib-extension-policy"),  # the alternative spelling is normalised
         (2, "pip-install-simple"),
     ]
-    assert config.rules[0].options == {"policy": "no-gpl"}
-    assert config.rules[1].options == {
-        "package": "black",
-        "optimize_level": 0,
-        "include_source": True,
-        "excludes": (),
-        "install_location": "app-relative:lib",
-        "extra_args": (),
-    }
+    assert config.rules[0].options == StdlibExtensionPolicy(policy="no-gpl")
+    assert config.rules[1].options == PipInstallSimple(
+        package="black",
+        optimize_level=0,
+        include_source=True,
+        excludes=(),
+        install_location=AppRelative("lib"),
+        extra_args=(),
+    )
     assert config.rules[1].label == "[[packaging_rule]] #3 (type = 'pip-install-simple')"
 
 
 def test_rule_defaults_are_filled_in(tmp_path: Path) -> None:
     config = load(tmp_path, BUILD + '[[packaging_rule]]\ntype = "stdlib"\n')
-    assert config.rules[0].options == {
-        "exclude_test_modules": True,
-        "optimize_level": 0,
-        "include_source": True,
-        "include_resources": False,
-        "install_location": "embedded",
-    }
+    rule = config.rules[0].options
+    assert isinstance(rule, Stdlib)
+    assert (
+        rule.exclude_test_modules,
+        rule.optimize_level,
+        rule.include_source,
+        rule.include_resources,
+        rule.install_location,
+    ) == (True, 0, True, False, EMBEDDED)
 
 
 def test_run_modes(tmp_path: Path) -> None:
@@ -271,9 +287,11 @@ maintainer = "Me <me@example.com>"
         (1, "wix"),
         (2, "deb"),
     ]
-    assert config.distributions[0].options == {"path_prefix": "app/"}
-    assert config.distributions[1].options["msi_upgrade_code_x86"] is None
-    assert config.distributions[2].options["maintainer"] == "Me <me@example.com>"
+    assert config.distributions[0].options == TarballDistribution(path_prefix="app/")
+    assert config.distributions[1].options == WixDistribution(
+        bundle_upgrade_code="0c1d3c2e-3a47-4d4c-9d2e-2c87a0e1f4a1"
+    )
+    assert config.distributions[2].options == DebDistribution(maintainer="Me <me@example.com>")
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -314,14 +332,18 @@ glob_files = ["module-dumps/modules-*"]
     assert config.build.build_path == tmp_path / "out" / "build"
     assert config.python_distribution.local_path == tmp_path / "dist" / "cpython.tar.zst"
     assert config.python_distribution.sha256 == SHA
-    package_root, setup_py, requirements, filter_include = config.rules
-    assert package_root.options["path"] == tmp_path / "src"
-    assert package_root.options["packages"] == ("app",)
-    assert setup_py.options["package_path"] == tmp_path / ".." / "lib"
-    assert setup_py.options["extra_env"] == {"FOO": "bar"}
-    assert requirements.options["requirements_path"] == Path("/abs/requirements.txt")
-    assert filter_include.options["files"] == (tmp_path / "allow-modules",)
-    assert filter_include.options["glob_files"] == (str(tmp_path / "module-dumps/modules-*"),)
+    package_root, setup_py, requirements, filter_include = (r.options for r in config.rules)
+    assert isinstance(package_root, PackageRoot)
+    assert package_root.path == tmp_path / "src"
+    assert package_root.packages == ("app",)
+    assert isinstance(setup_py, SetupPyInstall)
+    assert setup_py.package_path == tmp_path / ".." / "lib"
+    assert setup_py.extra_env == {"FOO": "bar"}
+    assert isinstance(requirements, PipRequirementsFile)
+    assert requirements.requirements_path == Path("/abs/requirements.txt")
+    assert filter_include == FilterInclude(
+        files=(tmp_path / "allow-modules",), glob_files=(str(tmp_path / "module-dumps/modules-*"),)
+    )
 
 
 def test_relative_build_path(tmp_path: Path) -> None:
@@ -614,7 +636,7 @@ def test_write_license_files_path_stays_in_the_app_directory(tmp_path: Path, pat
 
 def test_write_license_files_accepts_empty_path(tmp_path: Path) -> None:
     text = BUILD + '[[packaging_rule]]\ntype = "write-license-files"\npath = ""\n'
-    assert load(tmp_path, text).rules[0].options == {"path": ""}
+    assert load(tmp_path, text).rules[0].options == WriteLicenseFiles(path="")
 
 
 def test_python_distribution_conflicts(tmp_path: Path) -> None:

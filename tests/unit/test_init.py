@@ -28,7 +28,7 @@ def test_default_config_loads_and_runs_a_repl(tmp_path: Path) -> None:
     assert config.build.build_path == tmp_path / "pyapp" / "build"
     assert config.embedded == EmbeddedPythonConfig()
     assert config.run == RunConfig(mode="repl")
-    assert [(rule.type, rule.options.get("policy")) for rule in config.rules] == [
+    assert [(rule.type, getattr(rule.options, "policy", None)) for rule in config.rules] == [
         ("stdlib-extension-policy", "all"),
         ("stdlib", None),
     ]
@@ -38,7 +38,7 @@ def test_default_config_loads_and_runs_a_repl(tmp_path: Path) -> None:
 def test_pip_install_packages_become_rules(tmp_path: Path) -> None:
     path = write_new_config(tmp_path / "app", None, ["pyflakes==2.1.1", "black"])
     rules = load_config(path, TARGET).rules
-    assert [(rule.index, rule.options.get("package")) for rule in rules[2:]] == [
+    assert [(rule.index, getattr(rule.options, "package", None)) for rule in rules[2:]] == [
         (2, "pyflakes==2.1.1"),
         (3, "black"),
     ]

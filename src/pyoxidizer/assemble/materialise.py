@@ -20,9 +20,8 @@ from pyoxidizer.collect.resources import (
     ModuleSource,
     ResourceCollector,
     ResourceData,
-    app_relative_dir,
-    is_app_relative,
 )
+from pyoxidizer.config.location import AppRelative, Location
 from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.writer import PayloadEntry
 from pyoxidizer.pythondist import Distribution
@@ -40,9 +39,8 @@ def _pyc_name(module: ModuleSource, dist: Distribution) -> str:
 
 
 def _module_files(
-    module: ModuleSource, code: bytes, magic: bytes, dist: Distribution
+    module: ModuleSource, directory: str, code: bytes, magic: bytes, dist: Distribution
 ) -> dict[str, AppFile]:
-    directory = app_relative_dir(module.location)
     parts = module.name.split(".")
     pkg_dir = "/".join(parts if module.is_package else parts[:-1])
     prefix = f"{directory}/{pkg_dir}".rstrip("/")
@@ -72,8 +70,9 @@ def materialise(
 ) -> Materialised:
     out = Materialised([], {})
     for module in collector.modules.values():
-        if is_app_relative(module.location):
-            out.files.update(_module_files(module, codes[module.name], magic, dist))
+        if isinstance(module.location, AppRelative):
+            location = module.location.directory
+            out.files.update(_module_files(module, location, codes[module.name], magic, dist))
             continue
         source = module.source if module.include_source else None
         out.entries.append(
@@ -134,7 +133,7 @@ def _from_distribution(ext: ExtensionModule, dist: Distribution) -> bool:
 
 
 def _place(
-    location: str,
+    location: Location,
     rel: str,
     kind: Kind,
     name: str,
@@ -143,8 +142,8 @@ def _place(
     mode: int = 0o644,
 ) -> None:
     """Embed ``data`` as entry ``name``, or write it at ``rel`` under an app-relative dir."""
-    if is_app_relative(location):
-        out.files[f"{app_relative_dir(location)}/{rel}"] = AppFile(data, mode=mode)
+    if isinstance(location, AppRelative):
+        out.files[f"{location.directory}/{rel}"] = AppFile(data, mode=mode)
     else:
         out.entries.append(PayloadEntry(kind, name, data))
 

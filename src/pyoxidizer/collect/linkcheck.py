@@ -13,7 +13,8 @@ import io
 from collections.abc import Iterable, Mapping
 
 from pyoxidizer._elf import elf_info, open_elf
-from pyoxidizer.collect.resources import ResourceCollector, is_app_relative
+from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.config.location import AppRelative
 from pyoxidizer.errors import PyOxidizerError
 from pyoxidizer.pythondist import Distribution
 
@@ -35,13 +36,13 @@ def unresolved_libraries(
         (f"extension module {e.name}", e.data)
         for e in collector.extensions.values()
         if e.data is not None
-        and not is_app_relative(e.location)
+        and not isinstance(e.location, AppRelative)
         and (e.origin is None or e.origin.parent != dist.dynload_dir)
     ]
     embedded += [
         (f"shared library {lib.relative_path}", lib.data)
         for lib in collector.shared_libraries.values()
-        if not is_app_relative(lib.location)
+        if not isinstance(lib.location, AppRelative)
     ]
     provided = set(system_libraries) | set(collector.shared_libraries)
     parsed = {label: _needed(label, data) for label, data in embedded}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxidizer.config.schema import APP_RELATIVE_PREFIX, EMBEDDED
+from pyoxidizer.config.location import EMBEDDED, Location
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class ModuleSource:
     origin: Path | None  # the file it came from; None for generated modules
     optimize_level: int = 0
     include_source: bool = True
-    location: str = EMBEDDED
+    location: Location = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
 
 
@@ -32,7 +32,7 @@ class ResourceData:
     package: str
     relative_path: str
     data: bytes
-    location: str = EMBEDDED
+    location: Location = EMBEDDED
 
     @property
     def name(self) -> str:
@@ -44,7 +44,7 @@ class ExtensionModule:
     name: str
     data: bytes | None  # shared object bytes; None for modules built into libpython
     origin: Path | None
-    location: str = EMBEDDED
+    location: Location = EMBEDDED
 
     @property
     def builtin(self) -> bool:
@@ -58,7 +58,7 @@ class DistInfoFile:
     directory: str
     relative_path: str
     data: bytes
-    location: str = EMBEDDED
+    location: Location = EMBEDDED
 
     @property
     def name(self) -> str:
@@ -72,7 +72,7 @@ class SharedLibrary:
     name: str  # the file name, which is what the loader looks for
     relative_path: str  # where it sat under the install root
     data: bytes
-    location: str = EMBEDDED
+    location: Location = EMBEDDED
 
 
 Resource = ModuleSource | ResourceData | ExtensionModule | DistInfoFile | SharedLibrary
@@ -163,14 +163,6 @@ class ResourceCollector:
                             "packaging", "added", "module", parent, f"missing parent of {name}"
                         )
                     )
-
-
-def is_app_relative(location: str) -> bool:
-    return location.startswith(APP_RELATIVE_PREFIX)
-
-
-def app_relative_dir(location: str) -> str:
-    return location[len(APP_RELATIVE_PREFIX) :]
 
 
 def matches_excludes(name: str, excludes: tuple[str, ...] | list[str]) -> bool:

@@ -13,10 +13,10 @@ import ast
 import configparser
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._fs import write_new
 from pyoxidizer._toml import TOMLDecodeError
 from pyoxidizer._toml import loads as toml_loads
 from pyoxidizer.commands.init import toml_string
@@ -242,19 +242,10 @@ def add_config(directory: Path) -> Added:
     problem = application_name_problem(run.app_name)
     if problem:
         raise ProjectError(f"cannot name the application after {run.why}: the name {problem}")
-    _write_new(path, render_config(project, run).encode("utf-8"))
-    return Added(path, project, run)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with open(temporary, "xb") as stream:
-            stream.write(data)
-        os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
+        write_new(path, render_config(project, run).encode("utf-8"))
     except FileExistsError:
         raise ProjectError(f"{path} already exists; refusing to overwrite it") from None
     except OSError as exc:
         raise ProjectError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    return Added(path, project, run)

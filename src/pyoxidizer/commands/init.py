@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from pyoxidizer._fs import write_new
 from pyoxidizer.config.loader import CONFIG_FILE_NAME
+from pyoxidizer.config.location import Location
+from pyoxidizer.config.rules import RULE_TYPES
 from pyoxidizer.config.schema import EmbeddedPythonConfig
-from pyoxidizer.config.sections import RULE_TYPES
 from pyoxidizer.config.validate import application_name_problem
 from pyoxidizer.errors import ConfigError
 
@@ -182,7 +183,7 @@ def _embedded_section() -> str:
 
 
 def _rule_defaults(rule_type: str) -> str:
-    fields = RULE_TYPES[rule_type].fields
+    fields = RULE_TYPES[rule_type].fields()
     return "".join(f"{key} = {toml_value(f.default)}\n" for key, f in fields.items())
 
 
@@ -233,6 +234,8 @@ def toml_value(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return toml_string(value)
+    if isinstance(value, Location):
+        return toml_string(str(value))
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {value!r} as a TOML value")
@@ -254,24 +257,9 @@ def write_new_config(directory: Path, python_code: str | None, pip_install: Sequ
         raise ConfigError([f"{path} already exists; refusing to overwrite it"])
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, text.encode("utf-8"))
+        write_new(path, text.encode("utf-8"))
+    except FileExistsError:
+        raise ConfigError([f"{path} already exists; refusing to overwrite it"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot write the config file: {exc.strerror}"]) from None
     return path
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # link() fails if the name exists, so a file created meanwhile is never replaced.
-        os.link(temporary, path)
-    except FileExistsError:
-        raise ConfigError([f"{path} already exists; refusing to overwrite it"]) from None
-    finally:
-        temporary.unlink(missing_ok=True)

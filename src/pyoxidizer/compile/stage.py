@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from importlib import resources as importlib_resources
 
 from pyoxidizer._report import Reporter
-from pyoxidizer.collect.resources import ModuleSource, is_app_relative
+from pyoxidizer.collect.resources import ModuleSource
 from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
+from pyoxidizer.config.location import AppRelative
 from pyoxidizer.runtime import contract
 
 COMPILE_CHUNK = 250  # modules per progress report
@@ -24,7 +25,7 @@ BOOTSTRAP_MODULES = (
 
 def co_filename(module: ModuleSource) -> str:
     path = module.name.replace(".", "/") + ("/__init__.py" if module.is_package else ".py")
-    return path if is_app_relative(module.location) else contract.ORIGIN_PREFIX + path
+    return path if isinstance(module.location, AppRelative) else contract.ORIGIN_PREFIX + path
 
 
 def compile_modules(

@@ -17,26 +17,30 @@ from .._toml import TOMLDecodeError
 from .._toml import loads as toml_loads
 from ..errors import ConfigError
 from . import validate as v
+from .rules import (
+    DISTRIBUTION_TYPES,
+    RULE_TYPES,
+    TYPE_ALIASES,
+    DistributionOptions,
+    DistributionSection,
+    PackagingRule,
+    RuleOptions,
+    Section,
+)
 from .schema import (
     BuildConfig,
     Config,
-    DistributionSection,
     EmbeddedPythonConfig,
-    PackagingRule,
     PythonDistributionConfig,
     RunConfig,
 )
 from .sections import (
     BUILD_FIELDS,
     BUILD_TARGET,
-    DISTRIBUTION_TYPES,
     EMBEDDED_FIELDS,
     PYTHON_DISTRIBUTION_FIELDS,
-    RULE_TYPES,
     RUN_FIELDS,
     RUN_MODE_KEYS,
-    TYPE_ALIASES,
-    TypeSchema,
 )
 
 CONFIG_FILE_NAME = "pyoxidizer.toml"
@@ -48,7 +52,7 @@ MERGED_SECTIONS: Mapping[str, Mapping[str, v.Field]] = {
     "embedded_python_config": EMBEDDED_FIELDS,
     "embedded_python_run": RUN_FIELDS,
 }
-TYPED_SECTIONS: Mapping[str, Mapping[str, TypeSchema]] = {
+TYPED_SECTIONS: Mapping[str, Mapping[str, type[Section]]] = {
     "packaging_rule": RULE_TYPES,
     "distribution": DISTRIBUTION_TYPES,
 }
@@ -146,12 +150,12 @@ def validate_config(data: Mapping[str, object], path: Path, target: str) -> Conf
         embedded=_embedded(checked["embedded_python_config"], problems),
         run=_run(checked["embedded_python_run"], problems),
         rules=tuple(
-            PackagingRule(i, kind, options)
-            for i, kind, options in _typed_sections(tables["packaging_rule"], target, problems)
+            PackagingRule(i, cast(RuleOptions, options))
+            for i, options in _typed_sections(tables["packaging_rule"], target, problems)
         ),
         distributions=tuple(
-            DistributionSection(i, kind, options)
-            for i, kind, options in _typed_sections(tables["distribution"], target, problems)
+            DistributionSection(i, cast(DistributionOptions, options))
+            for i, options in _typed_sections(tables["distribution"], target, problems)
         ),
     )
     if problems:
@@ -305,7 +309,7 @@ def _check_mode_keys(section: _Section, mode: str, problems: list[str]) -> None:
 
 def _typed_sections(
     tables: list[tuple[v.Where, dict[str, object]]], target: str, problems: list[str]
-) -> list[tuple[int, str, dict[str, object]]]:
+) -> list[tuple[int, Section]]:
     """Check ``[[packaging_rule]]``/``[[distribution]]`` sections; keep the applicable ones."""
     kept = []
     for where, table in tables:
@@ -314,20 +318,22 @@ def _typed_sections(
         if kind is None:
             continue
         where = replace(where, detail=f"(type = {table['type']!r})")
-        schema = kinds[kind]
+        cls = kinds[kind]
+        fields = cls.fields()
         rest = {key: value for key, value in table.items() if key != "type"}
-        section = _check_section(where, rest, {**BUILD_TARGET, **schema.fields}, target, problems)
-        options = v.fill_defaults(section.values, rest, schema.fields, where, problems)
-        if schema.extra_check is not None:
-            schema.extra_check(rest, where, problems)
-        if section.applies:
-            kept.append((where.index, kind, options))
+        section = _check_section(where, rest, {**BUILD_TARGET, **fields}, target, problems)
+        options = v.fill_defaults(section.values, rest, fields, where, problems)
+        if cls.REQUIRE_ONE_OF and not any(key in rest for key in cls.REQUIRE_ONE_OF):
+            listed = " or ".join(repr(key) for key in cls.REQUIRE_ONE_OF)
+            problems.append(f"{where}: must set at least one of {listed}")
+        if section.applies and options.keys() == fields.keys():
+            kept.append((where.index, cls(**options)))
     return kept
 
 
 def _section_type(
     table: Mapping[str, object],
-    kinds: Mapping[str, TypeSchema],
+    kinds: Mapping[str, type[Section]],
     where: v.Where,
     problems: list[str],
 ) -> str | None:

@@ -6,12 +6,26 @@ downstream reads TOML or checks types again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-# Install locations are kept as strings: "embedded" or "app-relative:<path>".
-EMBEDDED = "embedded"
-APP_RELATIVE_PREFIX = "app-relative:"
+from .location import APP_RELATIVE_PREFIX, EMBEDDED, AppRelative, Embedded, Location
+from .rules import DistributionSection, PackagingRule
+
+__all__ = [
+    "APP_RELATIVE_PREFIX",
+    "EMBEDDED",
+    "AppRelative",
+    "BuildConfig",
+    "Config",
+    "DistributionSection",
+    "EmbeddedPythonConfig",
+    "Embedded",
+    "Location",
+    "PackagingRule",
+    "PythonDistributionConfig",
+    "RunConfig",
+]
 
 
 @dataclass(frozen=True)
@@ -62,50 +76,6 @@ class RunConfig:
     mode: str = "repl"  # eval | module | repl | noop
     code: str | None = None
     module: str | None = None
-
-
-@dataclass(frozen=True)
-class PackagingRule:
-    """One ``[[packaging_rule]]``: its position, type and its validated keys.
-
-    ``options`` holds every key except ``type`` and ``build_target`` with defaults filled in,
-    typed as the rule's schema says. ``index`` is the 0-based position among all
-    ``[[packaging_rule]]`` sections of the file (before build_target filtering), so messages
-    can say "packaging_rule #3 (package-root)".
-    """
-
-    index: int
-    type: str
-    options: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return f"[[packaging_rule]] #{self.index + 1} (type = {self.type!r})"
-
-    # Typed accessors: the loader already checked each value's type.
-    def text(self, key: str, default: str = "") -> str:
-        return str(self.options.get(key, default))
-
-    def flag(self, key: str, default: bool) -> bool:
-        return bool(self.options.get(key, default))
-
-    def number(self, key: str, default: int = 0) -> int:
-        value = self.options.get(key, default)
-        return value if isinstance(value, int) else default
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.options.get(key, ())
-        return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
-
-    def path(self, key: str) -> Path:
-        return Path(str(self.options[key]))
-
-
-@dataclass(frozen=True)
-class DistributionSection:
-    index: int
-    type: str
-    options: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .schema import APP_RELATIVE_PREFIX, EMBEDDED
+from .location import APP_RELATIVE_PREFIX, EMBEDDED, AppRelative, Location
 
 ORIGIN_TOKEN = "$ORIGIN"
 
@@ -245,18 +245,18 @@ def app_relative_path(value: object, origin: Path) -> str:
     return text
 
 
-def install_location(value: object, origin: Path) -> str:
+def install_location(value: object, origin: Path) -> Location:
     text = string(value, origin)
-    if text == EMBEDDED:
-        return text
+    if text == str(EMBEDDED):
+        return EMBEDDED
     if not text.startswith(APP_RELATIVE_PREFIX):
-        hint = did_you_mean(text, (EMBEDDED,))
+        hint = did_you_mean(text, (str(EMBEDDED),))
         raise Invalid(f"must be 'embedded' or 'app-relative:<path>' (got {text!r}){hint}")
     relative = text[len(APP_RELATIVE_PREFIX) :]
     problem = relative_path_problem(relative) if relative else "must not be empty"
     if problem:
         raise Invalid(f"has an app-relative path that {problem}")
-    return text
+    return AppRelative(relative)
 
 
 # --- arrays and tables -------------------------------------------------------------------

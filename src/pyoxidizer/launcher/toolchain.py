@@ -10,8 +10,11 @@ generated from ``payload/format.py`` for every build of the launcher.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -150,6 +153,18 @@ def _namespaced_archive(allocator: StaticAllocator, archive: Path, tools: _Tools
     return out
 
 
+STALE_AFTER = 3600  # seconds: no launcher build takes this long
+
+
+def _remove_stale_work_dirs(launchers: Path) -> None:
+    """Work directories of launcher builds that were killed (no process removes them)."""
+    now = time.time()
+    for work in launchers.glob(".build-*"):
+        with contextlib.suppress(OSError):
+            if now - work.stat().st_mtime > STALE_AFTER:
+                shutil.rmtree(work, ignore_errors=True)
+
+
 def ensure_launcher(
     dist: Distribution,
     release: bool,
@@ -170,6 +185,7 @@ def ensure_launcher(
     if out.is_file():
         return out, False
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_work_dirs(out.parent)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         tools = _Tools(Path(tmp), runner)
         source = tools.work / "launcher.c"

@@ -9,10 +9,8 @@ find ``PYTHON.json``, and ``extract_distribution`` writes each member once.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import Any
 
 import zstandard
 
+from pyoxidizer._fs import staged_directory
 from pyoxidizer.errors import DistributionError
 from pyoxidizer.pythondist.host import Distribution, probe_host_distribution
 
@@ -104,27 +103,14 @@ def _parse_python_json(path: Path, raw: bytes) -> Mapping[str, Any]:
 
 def extract_distribution(dist: Distribution | StandaloneArchive, dest: Path) -> Path:
     """Copy ``dist`` into ``dest`` (absent or empty), all at once: staged, then renamed."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise DistributionError(f"{dest} already exists and is not an empty directory")
     with staged_directory(dest) as stage:
         if isinstance(dist, StandaloneArchive):
             _extract_archive(dist.path, stage)
         else:
             _copy_host(dist, stage)
     return dest
-
-
-@contextmanager
-def staged_directory(dest: Path) -> Iterator[Path]:
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise DistributionError(f"{dest} already exists and is not an empty directory")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.staging-"))
-    try:
-        stage.chmod(0o755)
-        yield stage
-        os.replace(stage, dest)  # replaces an empty directory; fails on a non-empty one
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
 
 
 def _extract_archive(path: Path, stage: Path) -> None:

@@ -17,7 +17,14 @@ import _pyoxidizer_importer as importer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    pass
+    from _frozen_importlib import ModuleSpec
+    from types import TracebackType
+    from typing import Any
+
+    # ((module, function), positional arguments, keyword arguments) of a child command.
+    _Call = tuple[tuple[str, str], list[object], dict[str, object]]
+    # The same plus the child's sys.argv.
+    _Child = tuple[tuple[str, str], list[object], dict[str, object], list[str]]
 
 
 class _State:
@@ -45,12 +52,12 @@ def install(values: object) -> None:
     payload = importer.Payload(_pyoxidizer.payload, _pyoxidizer.crc32)
     finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, settings.virtual_module_files)
     sys.meta_path.append(finder)
-    sys.path_hooks.insert(0, finder.path_hook)
+    sys.path_hooks.insert(0, finder.path_hook)  # type: ignore[arg-type]
     _state.settings = settings
     _state.finder = finder
 
 
-def _origin():
+def _origin() -> str:
     return _pyoxidizer.executable.rpartition("/")[0] or "/"
 
 
@@ -68,7 +75,7 @@ def _configure_sys(settings: "contract.RuntimeSettings") -> None:
         sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "PathFinder"]
 
 
-def _detect_os_family():
+def _detect_os_family() -> "str | None":
     for path, family in (
         ("/etc/debian_version", "debian"),
         ("/etc/redhat-release", "redhat"),
@@ -91,12 +98,12 @@ def _configure_terminfo(settings: "contract.RuntimeSettings") -> None:
     if mode == "static":
         value = settings.terminfo_dirs or ""
     else:
-        value = _TERMINFO_DIRS_BY_OS.get(_detect_os_family(), _TERMINFO_FALLBACK)
+        value = _TERMINFO_DIRS_BY_OS.get(_detect_os_family() or "", _TERMINFO_FALLBACK)
     if value:
         _setenv(b"TERMINFO_DIRS", value.encode())
 
 
-def _setenv(name, value):
+def _setenv(name: bytes, value: bytes) -> None:
     posix.putenv(name, value)
     posix.environ[name] = value  # on POSIX, os.environ wraps this very dict
 
@@ -113,7 +120,7 @@ def _register_modules_dump(settings: "contract.RuntimeSettings") -> None:
     atexit.register(_write_modules_file, directory.decode(errors="surrogateescape"))
 
 
-def _write_modules_file(directory):
+def _write_modules_file(directory: str) -> None:
     import os
     import uuid
 
@@ -123,7 +130,7 @@ def _write_modules_file(directory):
         fh.write("".join(name + "\n" for name in sorted(sys.modules)))
 
 
-def _find_main_spec(name):
+def _find_main_spec(name: str) -> "ModuleSpec | None":
     """Embedded or app-relative (sys_paths): any importer may provide the module."""
     parent = name.rpartition(".")[0]
     if parent:
@@ -137,16 +144,17 @@ def _find_main_spec(name):
     return importlib.util.find_spec(name)
 
 
-def _run_module(name):
+def _run_module(name: str) -> int:
     main = sys.modules["__main__"]
     spec = _find_main_spec(name)
     if spec is None:
         raise ImportError(f"no module named {name!r} to run as __main__", name=name)
     if spec.submodule_search_locations is not None:
         return _run_module(name + ".__main__")
-    code = spec.loader.get_code(name)
-    if spec.loader is _state.finder:
-        spec.loader.alias("__main__", name)  # so linecache finds __main__'s source
+    loader: Any = spec.loader  # an InspectLoader: ours, or the filesystem's
+    code = loader.get_code(name)
+    if loader is _state.finder:
+        _state.finder.alias("__main__", name)  # so linecache finds __main__'s source
     namespace = main.__dict__
     namespace.update(
         __name__="__main__",
@@ -184,7 +192,7 @@ _SPAWN_MAIN_ARGUMENTS = frozenset({"pipe_handle", "parent_pid", "tracker_fd"})
 _PARENT_VARIABLE = contract.PARENT_EXECUTABLE_VARIABLE.encode()
 
 
-def _interpreter_command(argv):
+def _interpreter_command(argv: "list[str]") -> "tuple[str, str, list[str]] | None":
     """(option, value, rest) for ``python [flags] -c CODE|-m MOD [rest]``, else None."""
     i = 1
     while i < len(argv):
@@ -211,7 +219,7 @@ def _interpreter_command(argv):
     return None
 
 
-def _literal_call(code):
+def _literal_call(code: str) -> "_Call | None":
     """((module, function), args, kwargs) if ``code`` is a multiprocessing child command."""
     import ast
 
@@ -249,12 +257,14 @@ def _literal_call(code):
     return entry, args, kwargs
 
 
-def _multiprocessing_child(argv):
+def _multiprocessing_child(argv: "list[str]") -> "_Child | None":
     """(function, args, kwargs, new sys.argv) when argv is a multiprocessing child's."""
     if len(argv) >= 2 and argv[1] == "--multiprocessing-fork":
         # The sys.frozen form: spawn_main's arguments as key=integer (spawn.get_command_line).
         try:
-            kwargs = {k: int(v) for k, _, v in (a.partition("=") for a in argv[2:])}
+            kwargs: dict[str, object] = {
+                k: int(v) for k, _, v in (a.partition("=") for a in argv[2:])
+            }
         except ValueError:
             return None
         if "pipe_handle" not in kwargs or not kwargs.keys() <= _SPAWN_MAIN_ARGUMENTS:
@@ -269,11 +279,11 @@ def _multiprocessing_child(argv):
     return (*found, ["-c", *command[2]])
 
 
-def _same_file(a, b):
+def _same_file(a: "posix.stat_result", b: "posix.stat_result") -> bool:
     return a.st_dev == b.st_dev and a.st_ino == b.st_ino
 
 
-def _started_by_this_program():
+def _started_by_this_program() -> bool:
     """Whether the parent process runs this very executable file, as the kernel reports it.
 
     multiprocessing starts every child it execs (spawn workers, the forkserver, the
@@ -289,7 +299,7 @@ def _started_by_this_program():
     return _same_file(mine, parent)
 
 
-def _refuse_foreign_child(argv):
+def _refuse_foreign_child(argv: "list[str]") -> None:
     sys.stderr.write(
         f"{_pyoxidizer.executable}: error: refusing the multiprocessing child command line "
         f"{argv[1:]!r}: such a child reads a pickle (code to run) from its parent, and "
@@ -299,7 +309,7 @@ def _refuse_foreign_child(argv):
     sys.stderr.flush()
 
 
-def _run_multiprocessing_child(child):
+def _run_multiprocessing_child(child: "_Child") -> int:
     import importlib
 
     (module, function), args, kwargs, argv = child
@@ -308,7 +318,7 @@ def _run_multiprocessing_child(child):
     return 0
 
 
-def _refuse_self_reexec(argv):
+def _refuse_self_reexec(argv: "list[str]") -> bool:
     """Stop an instance that was started by this same executable as if it were python.
 
     Running the application instead could start the same command again, without end
@@ -329,7 +339,9 @@ def _refuse_self_reexec(argv):
     return True
 
 
-def _excepthook(exc_type, value, tb):
+def _excepthook(
+    exc_type: "type[BaseException]", value: BaseException, tb: "TracebackType | None"
+) -> None:
     # CPython's C traceback printer reads source lines from files only (before 3.13);
     # the traceback module asks linecache, which asks our loader.
     import traceback
@@ -337,7 +349,7 @@ def _excepthook(exc_type, value, tb):
     traceback.print_exception(exc_type, value, tb)
 
 
-def run():
+def run() -> int:
     """Phase 2 done: finish configuring sys, then execute the run mode.
 
     Returns 1 when the launcher should start the interactive loop, else 0. Exceptions

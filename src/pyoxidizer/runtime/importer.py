@@ -21,11 +21,15 @@ import sys
 try:
     import _pyoxidizer_contract as contract
 except ImportError:  # imported as pyoxidizer.runtime.importer, outside an executable
-    from pyoxidizer.runtime import contract
+    from pyoxidizer.runtime import contract  # type: ignore[no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    pass
+    from _frozen_importlib import ModuleSpec
+    from collections.abc import Callable, Iterable
+    from types import CodeType, ModuleType
+
+    from _pyoxidizer_resources import Tree
 
 # The payload layout, bound once: these names are read on every import.
 PAYLOAD_MAGIC = contract.PAYLOAD_MAGIC
@@ -51,7 +55,7 @@ class PayloadCorrupt(ImportError):
 class Payload:
     """Read-only view of a payload: the index as dicts, blobs as memoryview slices."""
 
-    def __init__(self, view, crc32):
+    def __init__(self, view: memoryview, crc32: "Callable[[memoryview], int]") -> None:
         if bytes(view[0:8]) != PAYLOAD_MAGIC:
             raise PayloadCorrupt("embedded payload header is invalid")
         words = view[8:HEADER_SIZE].cast("I")
@@ -67,10 +71,10 @@ class Payload:
         records_end = HEADER_SIZE + count * RECORD_WORDS * 4
         self.records = view[HEADER_SIZE:records_end].cast("I")
         names = bytes(view[records_end : records_end + names_len])
-        self.index = {}  # kind -> {name: record number}
+        self.index: dict[int, dict[str, int]] = {}  # kind -> {name: record number}
         self._build_index(count, names)
 
-    def _build_index(self, count, names):
+    def _build_index(self, count: int, names: bytes) -> None:
         records = self.records
         index = self.index
         # Lengths are in bytes: slicing the decoded text is only right when it is ASCII.
@@ -87,41 +91,42 @@ class Payload:
             table[name] = i
             pos = end
 
-    def flags(self, number):
+    def flags(self, number: int) -> int:
         return self.records[number * RECORD_WORDS] >> 16
 
-    def blob(self, offset, length, crc):
+    def blob(self, offset: int, length: int, crc: int) -> memoryview:
         data = self.view[offset : offset + length]
         if len(data) != length or self._crc32(data) != crc:
             raise PayloadCorrupt("embedded payload is corrupt (blob checksum mismatch)")
         return data
 
-    def data(self, number):
+    def data(self, number: int) -> memoryview:
         base = number * RECORD_WORDS + 2
         r = self.records
         return self.blob(r[base], r[base + 1], r[base + 2])
 
-    def data_range(self, number):
+    def data_range(self, number: int) -> "tuple[int, int]":
         """(offset in the payload, length) of an entry's data, unverified."""
         base = number * RECORD_WORDS + 2
         return self.records[base], self.records[base + 1]
 
-    def source(self, number):
+    def source(self, number: int) -> "memoryview | None":
         base = number * RECORD_WORDS + 5
         r = self.records
         if not r[base + 1] and not (self.flags(number) & FLAG_HAS_SOURCE):
             return None
         return self.blob(r[base], r[base + 1], r[base + 2])
 
-    def names(self, kind):
+    def names(self, kind: int) -> "dict[str, int]":
         return self.index.get(kind, {})
 
 
-def _dlopen_function():
+def _dlopen_function() -> "Callable[[str], object]":
     """dlopen(path): the launcher's when it has one, else ctypes' (an embedded extension)."""
     launcher = sys.modules.get("_pyoxidizer")
     if launcher is not None and hasattr(launcher, "dlopen"):
-        return launcher.dlopen
+        dlopen: Callable[[str], object] = launcher.dlopen
+        return dlopen
     import ctypes
 
     return ctypes.CDLL
@@ -130,7 +135,7 @@ def _dlopen_function():
 class OxidizedFinder:
     """Meta path finder and loader for modules embedded in the payload."""
 
-    def __init__(self, payload, origin, virtual_files=False):
+    def __init__(self, payload: Payload, origin: str, virtual_files: bool = False) -> None:
         self._payload = payload
         # Opt-in: give embedded modules a __file__ below the executable's path. No file
         # exists there; loader.get_data() serves those paths from memory.
@@ -138,20 +143,23 @@ class OxidizedFinder:
         self._modules = payload.names(KIND_MODULE)
         self._extensions = payload.names(KIND_EXTENSION)
         self._origin = origin  # the executable path; package paths hang below it
-        self._memfds = []  # kept open: dlopen identifies objects by path name
-        self._memfd_paths = {}  # record number -> /proc/self/fd/N
-        self._file = None  # (fd, payload offset) of the executable, False if not one
-        self._linecache = None  # linecache.cache, once linecache is imported
-        self._aliases = {}  # "__main__" -> the module run as __main__
-        self._tree = None  # built on first use by the resource/metadata services
+        self._memfds: list[int] = []  # kept open: dlopen identifies objects by path name
+        self._memfd_paths: dict[int, str] = {}  # record number -> /proc/self/fd/N
+        # (fd, payload offset) of the executable; False if it is not one, None: not asked yet
+        self._file: tuple[int, int] | bool | None = None
+        self._linecache: dict[str, object] | None = None  # linecache.cache, once imported
+        self._aliases: dict[str, str] = {}  # "__main__" -> the module run as __main__
+        self._tree: Tree | None = None  # built on first use by the resource services
         self._libraries_pending = bool(payload.names(KIND_SHARED_LIBRARY))
 
-    def alias(self, name, target):
+    def alias(self, name: str, target: str) -> None:
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
         self._aliases[name] = target
 
     # -- finder --
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> "ModuleSpec | None":
         number = self._modules.get(fullname)
         if number is not None:
             is_package = bool(self._payload.flags(number) & FLAG_PACKAGE)
@@ -159,7 +167,8 @@ class OxidizedFinder:
             is_package = False
         else:
             return None
-        spec = _frozen_importlib.ModuleSpec(fullname, self, is_package=is_package)
+        # A loader in all but name: importlib.abc cannot be imported this early.
+        spec = _frozen_importlib.ModuleSpec(fullname, self, is_package=is_package)  # type: ignore[arg-type]
         if is_package:
             spec.submodule_search_locations = [self._package_path(fullname)]
         if self._virtual_files and number is not None:
@@ -168,14 +177,14 @@ class OxidizedFinder:
             spec.has_location = True
         return spec
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         pass
 
-    def _package_path(self, fullname):
+    def _package_path(self, fullname: str) -> str:
         return self._origin + "/" + fullname.replace(".", "/")
 
     # -- loader --
-    def create_module(self, spec):
+    def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
         number = self._extensions.get(spec.name)
         if number is None:
             return None
@@ -183,13 +192,15 @@ class OxidizedFinder:
             self._load_shared_libraries()
         return self._load_extension(spec, number)
 
-    def exec_module(self, module):
-        name = module.__spec__.name
+    def exec_module(self, module: "ModuleType") -> None:
+        spec = module.__spec__
+        assert spec is not None  # the import system sets it before exec_module
+        name = spec.name
         if name in self._extensions:
             _imp.exec_dynamic(module)
             return
         code = self.get_code(name)
-        _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)
+        _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)  # type: ignore[attr-defined]
         if name == "linecache":
             self._linecache = module.cache
             for loaded in list(sys.modules):
@@ -197,21 +208,22 @@ class OxidizedFinder:
         elif self._linecache is not None:
             self._register_lines(name)
 
-    def _register_lines(self, name):
+    def _register_lines(self, name: str) -> None:
         """Give linecache a lazy entry for a module's source (as it does for modules with
         a loader when it sees their globals), so warnings and traceback-less callers of
         linecache.getline() also find lines. Costs nothing until linecache is imported."""
+        cache = self._linecache
         number = self._modules.get(name)
-        if number is None or not self._payload.flags(number) & FLAG_HAS_SOURCE:
+        if cache is None or number is None or not self._payload.flags(number) & FLAG_HAS_SOURCE:
             return
         is_package = self._payload.flags(number) & FLAG_PACKAGE
         filename = (
             ORIGIN_PREFIX + name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
         )
-        if filename not in self._linecache:
-            self._linecache[filename] = (lambda: self.get_source(name),)
+        if filename not in cache:
+            cache[filename] = (lambda: self.get_source(name),)
 
-    def _memfd(self, name, number):
+    def _memfd(self, name: str, number: int) -> str:
         """A path naming an entry's data through an anonymous in-memory file.
 
         Shared objects are not checksummed here (the dynamic loader validates what it
@@ -232,7 +244,7 @@ class OxidizedFinder:
         path = self._memfd_paths[number] = f"/proc/self/fd/{fd}"
         return path
 
-    def _sendfile(self, fd, offset, length):
+    def _sendfile(self, fd: int, offset: int, length: int) -> bool:
         source = self._own_file()
         if source is None:
             return False
@@ -245,7 +257,7 @@ class OxidizedFinder:
             done += sent
         return True
 
-    def _own_file(self):
+    def _own_file(self) -> "tuple[int, int] | None":
         """(fd, payload offset) of the executable holding this payload, if it is one."""
         if self._file is None:
             self._file = False
@@ -260,15 +272,17 @@ class OxidizedFinder:
                 self._file = (fd, size - TRAILER_SIZE - length)
             else:
                 posix.close(fd)
-        return self._file or None
+        return self._file if isinstance(self._file, tuple) else None
 
-    def _load_extension(self, spec, number):
+    def _load_extension(self, spec: "ModuleSpec", number: int) -> "ModuleType":
         memory_spec = _frozen_importlib.ModuleSpec(
-            spec.name, self, origin=self._memfd(spec.name, number)
+            spec.name,
+            self,  # type: ignore[arg-type]
+            origin=self._memfd(spec.name, number),
         )
         return _imp.create_dynamic(memory_spec)
 
-    def _load_shared_libraries(self):
+    def _load_shared_libraries(self) -> None:
         """Load the libraries extension modules need (a wheel's ``pkg.libs/``) first.
 
         Once loaded, the dynamic loader matches later DT_NEEDED entries against their
@@ -291,7 +305,7 @@ class OxidizedFinder:
             pending = failed
 
     # -- InspectLoader --
-    def _lookup(self, fullname):
+    def _lookup(self, fullname: str) -> "int | None":
         """(record number or None for an extension module); ImportError if unknown."""
         fullname = self._aliases.get(fullname, fullname)
         number = self._modules.get(fullname)
@@ -299,58 +313,62 @@ class OxidizedFinder:
             raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
         return number
 
-    def get_code(self, fullname):
+    def get_code(self, fullname: str) -> "CodeType | None":
         number = self._lookup(fullname)
         return None if number is None else marshal.loads(self._payload.data(number))
 
-    def get_source(self, fullname):
+    def get_source(self, fullname: str) -> "str | None":
         number = self._lookup(fullname)
         source = None if number is None else self._payload.source(number)
         if source is None:
             return None
         decode = sys.modules["_frozen_importlib_external"].decode_source
-        return decode(bytes(source))
+        text: str = decode(bytes(source))
+        return text
 
-    def is_package(self, fullname):
+    def is_package(self, fullname: str) -> bool:
         number = self._lookup(fullname)
         return number is not None and bool(self._payload.flags(number) & FLAG_PACKAGE)
 
     # -- resources, metadata, iteration: served by _pyoxidizer_resources, loaded lazily --
-    def _services(self):
+    def _embedded_tree(self) -> "Tree":
         import _pyoxidizer_resources as services
 
         if self._tree is None:
             self._tree = services.Tree(self._payload)
-        return services, self._tree
+        return self._tree
 
-    def get_resource_reader(self, fullname):
+    def get_resource_reader(self, fullname: str) -> "object | None":
         fullname = self._aliases.get(fullname, fullname)
         if fullname not in self._modules:
             return None
         package = fullname if self.is_package(fullname) else fullname.rpartition(".")[0]
-        services, tree = self._services()
-        return services.OxidizedResourceReader(tree, package, self._origin)
+        import _pyoxidizer_resources as services
 
-    def get_data(self, path):
+        return services.OxidizedResourceReader(self._embedded_tree(), package, self._origin)
+
+    def get_data(self, path: str) -> bytes:
         """Bytes of an embedded file named by its virtual path below the executable."""
         prefix = self._origin + "/"
         if not path.startswith(prefix):
             raise FileNotFoundError(f"{path!r} is not inside {self._origin}")
-        return self._services()[1].read(path[len(prefix) :])
+        return self._embedded_tree().read(path[len(prefix) :])
 
-    def find_distributions(self, context=None):
+    def find_distributions(self, context: object = None) -> "Iterable[object]":
         """importlib.metadata hook: the distributions whose metadata is embedded."""
-        services, tree = self._services()
-        return services.find_distributions(tree, self._origin, context)
+        import _pyoxidizer_resources as services
 
-    def path_hook(self, path):
+        return services.find_distributions(self._embedded_tree(), self._origin, context)
+
+    def path_hook(self, path: str) -> object:
         """sys.path_hooks entry for package __path__ entries below the executable."""
         if path != self._origin and not path.startswith(self._origin + "/"):
             raise ImportError("not an embedded package path", path=path)
         package = path[len(self._origin) + 1 :].replace("/", ".")
-        services, tree = self._services()
-        return services.OxidizedPathEntryFinder(self, tree, package)
+        import _pyoxidizer_resources as services
 
-    def module_names(self):
+        return services.OxidizedPathEntryFinder(self, self._embedded_tree(), package)
+
+    def module_names(self) -> "list[str]":
         """Names of every embedded module and extension module (for tools and tests)."""
         return sorted(list(self._modules) + list(self._extensions))

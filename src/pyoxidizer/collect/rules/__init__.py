@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import NoReturn
 
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.extensions import (
@@ -22,29 +22,46 @@ from pyoxidizer.collect.rules.licenses import apply_write_license_files
 from pyoxidizer.collect.rules.package_root import apply_package_root
 from pyoxidizer.collect.rules.relocate import apply_file_based_packages
 from pyoxidizer.collect.rules.stdlib import apply_stdlib
-from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.config import rules as r
+from pyoxidizer.config.rules import PackagingRule
 
-__all__ = ["RULES", "RuleContext", "apply_rule"]
-
-RuleFunction = Callable[[PackagingRule, RuleContext], int]
-
-RULES: dict[str, RuleFunction] = {
-    "stdlib": apply_stdlib,
-    "package-root": apply_package_root,
-    "stdlib-extension-policy": apply_policy,
-    "stdlib-extensions-explicit-includes": apply_includes,
-    "stdlib-extensions-explicit-excludes": apply_excludes,
-    "stdlib-extension-variant": apply_variant,
-    "pip-install-simple": apply_pip_install_simple,
-    "pip-requirements-file": apply_pip_requirements_file,
-    "setup-py-install": apply_setup_py_install,
-    "virtualenv": apply_virtualenv,
-    "filter-include": apply_filter_include,
-    "write-license-files": apply_write_license_files,
-    "file-based-packages": apply_file_based_packages,
-}
+__all__ = ["RuleContext", "apply_rule"]
 
 
 def apply_rule(rule: PackagingRule, ctx: RuleContext) -> int:
-    """Apply one rule; return how many resources it added."""
-    return RULES[rule.type](rule, ctx)
+    """Apply one rule; return how many resources it added.
+
+    One branch per member of ``config.rules.RuleOptions``: mypy checks that none is missing.
+    """
+    options, label = rule.options, rule.label
+    if isinstance(options, r.Stdlib):
+        return apply_stdlib(options, ctx, label)
+    if isinstance(options, r.PackageRoot):
+        return apply_package_root(options, ctx, label)
+    if isinstance(options, r.StdlibExtensionPolicy):
+        return apply_policy(options, ctx, label)
+    if isinstance(options, r.StdlibExtensionsExplicitIncludes):
+        return apply_includes(options, ctx, label)
+    if isinstance(options, r.StdlibExtensionsExplicitExcludes):
+        return apply_excludes(options, ctx, label)
+    if isinstance(options, r.StdlibExtensionVariant):
+        return apply_variant(options, ctx, label)
+    if isinstance(options, r.PipInstallSimple):
+        return apply_pip_install_simple(options, ctx, label)
+    if isinstance(options, r.PipRequirementsFile):
+        return apply_pip_requirements_file(options, ctx, label)
+    if isinstance(options, r.SetupPyInstall):
+        return apply_setup_py_install(options, ctx, label)
+    if isinstance(options, r.Virtualenv):
+        return apply_virtualenv(options, ctx, label)
+    if isinstance(options, r.FilterInclude):
+        return apply_filter_include(options, ctx, label)
+    if isinstance(options, r.WriteLicenseFiles):
+        return apply_write_license_files(options, ctx, label)
+    if isinstance(options, r.FileBasedPackages):
+        return apply_file_based_packages(options, ctx, label)
+    _unknown(options)
+
+
+def _unknown(options: NoReturn) -> NoReturn:
+    raise AssertionError(f"no packaging rule applies {options!r}")

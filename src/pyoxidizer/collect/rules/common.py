@@ -17,17 +17,32 @@ from pyoxidizer.collect.resources import (
     matches_excludes,
 )
 from pyoxidizer.collect.rules.scan import Found
+from pyoxidizer.config.location import EMBEDDED, Location
+from pyoxidizer.config.rules import ResourceOptions
 
 
 @dataclass(frozen=True)
 class FileRuleOptions:
+    """How a rule turns the files it found into resources."""
+
     optimize_level: int = 0
     include_source: bool = True
     include_resources: bool = True
-    location: str = "embedded"
+    location: Location = EMBEDDED
     excludes: tuple[str, ...] = ()
     optional_modules: bool = False
     warn_dunder_file: bool = False  # warn about embedded modules that use __file__
+
+    @classmethod
+    def of(cls, rule: ResourceOptions) -> FileRuleOptions:
+        """The options of a rule with the common resource keys (spec 7.3.5)."""
+        return cls(
+            optimize_level=rule.optimize_level,
+            include_source=rule.include_source,
+            location=rule.install_location,
+            excludes=rule.excludes,
+            warn_dunder_file=True,
+        )
 
 
 _MODULE_NAMED = ("module", "extension", "resource")  # names that excludes apply to
@@ -61,7 +76,7 @@ def add_found(
 
 def _warn_dunder_file(module: ModuleSource, collector: ResourceCollector) -> None:
     """Spec 12.2.2: embedded modules have no __file__; say so for modules that use it."""
-    if module.location == "embedded" and b"__file__" in module.source:
+    if module.location == EMBEDDED and b"__file__" in module.source:
         collector.warnings.append(
             f"module {module.name} ({module.origin}) uses __file__, which embedded modules do "
             'not have; consider install_location = "app-relative:lib" for its package, or a '

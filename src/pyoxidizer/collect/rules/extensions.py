@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from pyoxidizer.collect.resources import ExtensionModule, ResourceCollector
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.config.rules import (
+    StdlibExtensionPolicy,
+    StdlibExtensionsExplicitExcludes,
+    StdlibExtensionsExplicitIncludes,
+    StdlibExtensionVariant,
+)
 from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.licenses import ExtensionLicense, extension_licenses
@@ -33,23 +38,21 @@ def _load(ext: ExtensionModule) -> ExtensionModule:
     return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin)
 
 
-def _add(
-    names: list[str], dist: Distribution, collector: ResourceCollector, rule: PackagingRule
-) -> int:
+def _add(names: list[str], dist: Distribution, collector: ResourceCollector, label: str) -> int:
     available = available_extensions(dist)
     for name in names:
-        collector.add(_load(available[name]), rule.label)
+        collector.add(_load(available[name]), label)
     return len(names)
 
 
-def apply_policy(rule: PackagingRule, ctx: RuleContext) -> int:
+def apply_policy(rule: StdlibExtensionPolicy, ctx: RuleContext, label: str) -> int:
     dist, collector = ctx.dist, ctx.collector
-    policy = rule.text("policy")
+    policy = rule.policy
     available = available_extensions(dist)
     if policy == "minimal":
-        return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, rule)
+        return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, label)
     if policy == "all":
-        return _add(sorted(available), dist, collector, rule)
+        return _add(sorted(available), dist, collector, label)
     licenses = extension_licenses(dist)
     keep: list[str] = []
     for name in sorted(available):
@@ -57,8 +60,8 @@ def apply_policy(rule: PackagingRule, ctx: RuleContext) -> int:
         if reason is None:
             keep.append(name)
         else:
-            collector.skip("extension", name, rule.label, reason)
-    return _add(keep, dist, collector, rule)
+            collector.skip("extension", name, label, reason)
+    return _add(keep, dist, collector, label)
 
 
 # Licenses known not to be GPL-family (spec 7.3.5: an explicit allow list, so a new GPL
@@ -107,35 +110,35 @@ def _policy_refusal(policy: str, info: ExtensionLicense | None) -> str | None:
     return None
 
 
-def _check_known(names: list[str], dist: Distribution, rule: PackagingRule) -> None:
+def _check_known(names: list[str], dist: Distribution, label: str) -> None:
     unknown = sorted(set(names) - available_extensions(dist).keys())
     if unknown:
         raise RuleError(
-            f"{rule.label}: the distribution has no extension module named {', '.join(unknown)}"
+            f"{label}: the distribution has no extension module named {', '.join(unknown)}"
         )
 
 
-def apply_includes(rule: PackagingRule, ctx: RuleContext) -> int:
+def apply_includes(rule: StdlibExtensionsExplicitIncludes, ctx: RuleContext, label: str) -> int:
     dist, collector = ctx.dist, ctx.collector
-    names = list(rule.texts("includes"))
-    _check_known(names, dist, rule)
-    return _add(names, dist, collector, rule)
+    names = list(rule.includes)
+    _check_known(names, dist, label)
+    return _add(names, dist, collector, label)
 
 
-def apply_excludes(rule: PackagingRule, ctx: RuleContext) -> int:
+def apply_excludes(rule: StdlibExtensionsExplicitExcludes, ctx: RuleContext, label: str) -> int:
     dist, collector = ctx.dist, ctx.collector
-    excludes = set(rule.texts("excludes"))
-    _check_known(sorted(excludes), dist, rule)
+    excludes = set(rule.excludes)
+    _check_known(sorted(excludes), dist, label)
     keep = sorted(n for n in available_extensions(dist) if n not in excludes)
     for name in sorted(excludes):
-        collector.remove("extension", name, rule.label, "listed in excludes")
-    return _add(keep, dist, collector, rule)
+        collector.remove("extension", name, label, "listed in excludes")
+    return _add(keep, dist, collector, label)
 
 
-def apply_variant(rule: PackagingRule, ctx: RuleContext) -> int:
+def apply_variant(rule: StdlibExtensionVariant, ctx: RuleContext, label: str) -> int:
     dist = ctx.dist
     raise RuleError(
-        f"{rule.label}: extension {rule.options['extension']!r} has no variant "
-        f"{rule.options['variant']!r}: the host distribution {dist.python_exe} offers no "
-        "extension-module variants (available variants: none)"
+        f"{label}: extension {rule.extension!r} has no variant {rule.variant!r}: the host "
+        f"distribution {dist.python_exe} offers no extension-module variants "
+        "(available variants: none)"
     )

@@ -15,18 +15,14 @@ from pathlib import Path
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import scan_root
-from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.config.rules import (
+    PipInstallSimple,
+    PipRequirementsFile,
+    ResourceOptions,
+    SetupPyInstall,
+    Virtualenv,
+)
 from pyoxidizer.errors import RuleError
-
-
-def options_of(rule: PackagingRule) -> FileRuleOptions:
-    return FileRuleOptions(
-        optimize_level=rule.number("optimize_level"),
-        include_source=rule.flag("include_source", True),
-        location=rule.text("install_location", "embedded"),
-        excludes=rule.texts("excludes"),
-        warn_dunder_file=True,
-    )
 
 
 def ext_suffixes(ctx: RuleContext) -> tuple[str, ...]:
@@ -34,14 +30,14 @@ def ext_suffixes(ctx: RuleContext) -> tuple[str, ...]:
 
 
 def add_site_dir(
-    site: Path, rule: PackagingRule, ctx: RuleContext, skip: tuple[str, ...] = ()
+    site: Path, rule: ResourceOptions, ctx: RuleContext, label: str, skip: tuple[str, ...] = ()
 ) -> int:
     found = (
         f
         for f in scan_root(site, ext_suffixes(ctx))
         if f.path.relative_to(site).parts[0] not in skip
     )
-    return add_found(found, options_of(rule), ctx.collector, rule.label)
+    return add_found(found, FileRuleOptions.of(rule), ctx.collector, label)
 
 
 def _env(ctx: RuleContext, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -56,18 +52,16 @@ def _env(ctx: RuleContext, extra: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
-def _run(
-    cmd: list[str], rule: PackagingRule, ctx: RuleContext, env: dict[str, str], cwd: Path
-) -> None:
+def _run(cmd: list[str], label: str, ctx: RuleContext, env: dict[str, str], cwd: Path) -> None:
     """Run an installer; its output is shown with --verbose, or on failure."""
     try:
         proc = ctx.runner(cmd, env=env, cwd=cwd, capture=not ctx.verbose)
     except OSError as exc:
-        raise RuleError(f"{rule.label}: cannot run {cmd[0]}: {exc.strerror}") from None
+        raise RuleError(f"{label}: cannot run {cmd[0]}: {exc.strerror}") from None
     if not proc.ok:
         tail = proc.tail(15)
         raise RuleError(
-            f"{rule.label}: {' '.join(cmd[1:4])} ... failed (exit {proc.returncode})"
+            f"{label}: {' '.join(cmd[1:4])} ... failed (exit {proc.returncode})"
             + (f":\n{tail}" if tail else "")
         )
 
@@ -77,25 +71,25 @@ def _scratch(ctx: RuleContext, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(dir=ctx.work_dir, prefix=prefix))
 
 
-def _pip(args: list[str], rule: PackagingRule, ctx: RuleContext) -> int:
+def _pip(args: list[str], rule: ResourceOptions, ctx: RuleContext, label: str) -> int:
     target = _scratch(ctx, "pip-")
     cmd = [str(ctx.dist.python_exe), "-m", "pip", "install", "--target", str(target)]
     cmd += ["--no-compile", "--no-warn-script-location", "--disable-pip-version-check"]
     cmd += ["-v"] if ctx.verbose else ["-q"]
-    _run([*cmd, *args], rule, ctx, env=_env(ctx), cwd=ctx.config_dir)
+    _run([*cmd, *args], label, ctx, env=_env(ctx), cwd=ctx.config_dir)
     # pip --target puts console scripts in bin/: they are not importable code.
-    return add_site_dir(target, rule, ctx, skip=("bin",))
+    return add_site_dir(target, rule, ctx, label, skip=("bin",))
 
 
-def apply_pip_install_simple(rule: PackagingRule, ctx: RuleContext) -> int:
-    return _pip([rule.text("package"), *rule.texts("extra_args")], rule, ctx)
+def apply_pip_install_simple(rule: PipInstallSimple, ctx: RuleContext, label: str) -> int:
+    return _pip([rule.package, *rule.extra_args], rule, ctx, label)
 
 
-def apply_pip_requirements_file(rule: PackagingRule, ctx: RuleContext) -> int:
-    path = rule.path("requirements_path")
+def apply_pip_requirements_file(rule: PipRequirementsFile, ctx: RuleContext, label: str) -> int:
+    path = rule.requirements_path
     if not path.is_file():
-        raise RuleError(f"{rule.label}: requirements file {path} does not exist")
-    return _pip(["-r", str(path), *rule.texts("extra_args")], rule, ctx)
+        raise RuleError(f"{label}: requirements file {path} does not exist")
+    return _pip(["-r", str(path), *rule.extra_args], rule, ctx, label)
 
 
 # Like pip's shim: setuptools first, so a plain distutils setup.py gets its commands too.
@@ -105,14 +99,13 @@ _SETUP_SHIM = (
 )
 
 
-def apply_setup_py_install(rule: PackagingRule, ctx: RuleContext) -> int:
-    project = rule.path("package_path")
+def apply_setup_py_install(rule: SetupPyInstall, ctx: RuleContext, label: str) -> int:
+    project = rule.package_path
     if not (project / "setup.py").is_file():
-        raise RuleError(f"{rule.label}: {project} has no setup.py")
+        raise RuleError(f"{label}: {project} has no setup.py")
     scratch = _scratch(ctx, "setup-py-")
-    extra = rule.options.get("extra_env") or {}
-    env = _env(ctx, {str(k): str(v) for k, v in dict(extra).items()})  # type: ignore[call-overload]
-    cmd = [str(ctx.dist.python_exe), "-c", _SETUP_SHIM, *rule.texts("extra_global_arguments")]
+    env = _env(ctx, dict(rule.extra_env))
+    cmd = [str(ctx.dist.python_exe), "-c", _SETUP_SHIM, *rule.extra_global_arguments]
     cmd += ["--verbose"] if ctx.verbose else ["--quiet"]
     # Build and install into scratch space: nothing is written to the project or the system.
     (scratch / "egg").mkdir()
@@ -126,43 +119,43 @@ def apply_setup_py_install(rule: PackagingRule, ctx: RuleContext) -> int:
     ]
     cmd += ["install", "--prefix", str(scratch / "prefix"), "--no-compile"]
     cmd += ["--single-version-externally-managed", "--record", str(scratch / "record.txt")]
-    _check_setuptools(rule, ctx)
-    _run(cmd, rule, ctx, env=env, cwd=project)
-    return add_site_dir(_site_packages(scratch / "prefix", rule, ctx), rule, ctx)
+    _check_setuptools(label, ctx)
+    _run(cmd, label, ctx, env=env, cwd=project)
+    return add_site_dir(_site_packages(scratch / "prefix", label, ctx), rule, ctx, label)
 
 
-def _check_setuptools(rule: PackagingRule, ctx: RuleContext) -> None:
+def _check_setuptools(label: str, ctx: RuleContext) -> None:
     try:
         probe = ctx.runner([str(ctx.dist.python_exe), "-c", "import setuptools"])
     except OSError as exc:
-        raise RuleError(f"{rule.label}: cannot run {ctx.dist.python_exe}: {exc.strerror}") from None
+        raise RuleError(f"{label}: cannot run {ctx.dist.python_exe}: {exc.strerror}") from None
     if not probe.ok:
         raise RuleError(
-            f"{rule.label}: setup.py needs setuptools, which {ctx.dist.python_exe} does not have "
+            f"{label}: setup.py needs setuptools, which {ctx.dist.python_exe} does not have "
             f"(install it with: {ctx.dist.python_exe} -m pip install setuptools)"
         )
 
 
-def _site_packages(root: Path, rule: PackagingRule, ctx: RuleContext) -> Path:
+def _site_packages(root: Path, label: str, ctx: RuleContext) -> Path:
     version = ctx.dist.short_version
     for lib in ("lib", "lib64"):
         for name in ("site-packages", "dist-packages"):
             candidate = root / lib / f"python{version}" / name
             if candidate.is_dir():
                 return candidate
-    raise RuleError(f"{rule.label}: no lib/python{version}/site-packages directory in {root}")
+    raise RuleError(f"{label}: no lib/python{version}/site-packages directory in {root}")
 
 
-def apply_virtualenv(rule: PackagingRule, ctx: RuleContext) -> int:
-    venv = rule.path("path")
+def apply_virtualenv(rule: Virtualenv, ctx: RuleContext, label: str) -> int:
+    venv = rule.path
     if not venv.is_dir():
-        raise RuleError(f"{rule.label}: virtualenv path {venv} is not a directory")
+        raise RuleError(f"{label}: virtualenv path {venv} is not a directory")
     found = sorted(venv.glob("lib/python3.*/site-packages"))
     wanted = venv / "lib" / f"python{ctx.dist.short_version}" / "site-packages"
     if wanted not in found:
         have = ", ".join(p.parent.name for p in found) or "none"
         raise RuleError(
-            f"{rule.label}: {venv} has no lib/python{ctx.dist.short_version}/site-packages "
+            f"{label}: {venv} has no lib/python{ctx.dist.short_version}/site-packages "
             f"(the distribution is CPython {ctx.dist.short_version}; found: {have})"
         )
-    return add_site_dir(wanted, rule, ctx)
+    return add_site_dir(wanted, rule, ctx, label)

@@ -7,9 +7,9 @@ licenses of every distribution packaged by any rule are included, whatever the o
 from __future__ import annotations
 
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.config.rules import WriteLicenseFiles
 
 
-def apply_write_license_files(rule: PackagingRule, ctx: RuleContext) -> int:
-    ctx.collector.license_dirs.append(rule.text("path"))
+def apply_write_license_files(rule: WriteLicenseFiles, ctx: RuleContext, label: str) -> int:
+    ctx.collector.license_dirs.append(rule.path)
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import Found, scan_package
-from pyoxidizer.config.schema import PackagingRule
+from pyoxidizer.config.rules import PackageRoot
 from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
 
@@ -17,7 +17,7 @@ def _suffixes(dist: Distribution) -> tuple[str, ...]:
     return (dist.ext_suffix, ".abi3.so", ".so")
 
 
-def _find(root: Path, package: str, dist: Distribution, rule: PackagingRule) -> Iterator[Found]:
+def _find(root: Path, package: str, dist: Distribution, label: str) -> Iterator[Found]:
     directory = root.joinpath(*package.split("."))
     module_file = directory.with_suffix(".py")
     if directory.is_dir():
@@ -26,23 +26,14 @@ def _find(root: Path, package: str, dist: Distribution, rule: PackagingRule) -> 
         yield Found("module", package, module_file)
     else:
         raise RuleError(
-            f"{rule.label}: package {package!r} not found: neither {directory}/ "
-            f"nor {module_file} exists"
+            f"{label}: package {package!r} not found: neither {directory}/ nor {module_file} exists"
         )
 
 
-def apply_package_root(rule: PackagingRule, ctx: RuleContext) -> int:
+def apply_package_root(rule: PackageRoot, ctx: RuleContext, label: str) -> int:
     dist, collector = ctx.dist, ctx.collector
-    root = rule.path("path")
+    root = rule.path
     if not root.is_dir():
-        raise RuleError(f"{rule.label}: path {str(root)!r} is not a directory")
-    options = FileRuleOptions(
-        optimize_level=rule.number("optimize_level"),
-        include_source=rule.flag("include_source", True),
-        location=rule.text("install_location", "embedded"),
-        excludes=rule.texts("excludes"),
-        warn_dunder_file=True,
-    )
-    packages = rule.texts("packages")
-    found = [item for package in packages for item in _find(root, package, dist, rule)]
-    return add_found(found, options, collector, rule.label)
+        raise RuleError(f"{label}: path {str(root)!r} is not a directory")
+    found = [item for package in rule.packages for item in _find(root, package, dist, label)]
+    return add_found(found, FileRuleOptions.of(rule), collector, label)

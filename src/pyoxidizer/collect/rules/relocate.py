@@ -15,10 +15,10 @@ from pyoxidizer.collect.resources import (
     ResourceCollector,
     ResourceData,
     SharedLibrary,
-    is_app_relative,
 )
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.config.schema import APP_RELATIVE_PREFIX, PackagingRule
+from pyoxidizer.config.location import AppRelative
+from pyoxidizer.config.rules import FileBasedPackages
 from pyoxidizer.errors import RuleError
 
 
@@ -33,7 +33,7 @@ def file_users(collector: ResourceCollector, ctx: RuleContext) -> set[str]:
         _top(m.name)
         for m in collector.modules.values()
         if b"__file__" in m.source
-        and not is_app_relative(m.location)
+        and not isinstance(m.location, AppRelative)
         and not str(m.origin or "").startswith(stdlib)
     }
 
@@ -47,22 +47,22 @@ def _owner(name: str, item: Resource) -> str:
     return _top(name)
 
 
-def apply_file_based_packages(rule: PackagingRule, ctx: RuleContext) -> int:
-    path = rule.text("path", "lib")
+def apply_file_based_packages(rule: FileBasedPackages, ctx: RuleContext, label: str) -> int:
+    path = rule.path
     if not path:
-        raise RuleError(f"{rule.label}: path must name a directory below the executable's")
-    selected = set(rule.texts("packages"))
-    if rule.flag("detect_dunder_file", True):
+        raise RuleError(f"{label}: path must name a directory below the executable's")
+    selected = set(rule.packages)
+    if rule.detect_dunder_file:
         selected |= file_users(ctx.collector, ctx)
-    location = APP_RELATIVE_PREFIX + path
+    location = AppRelative(path)
     moved = 0
     for flavor, table in ctx.collector.tables().items():
         if flavor == "dist-info":
             continue  # metadata stays embedded: importlib.metadata finds it there
         for name, item in list(table.items()):
-            if _owner(name, item) in selected and not is_app_relative(item.location):
+            if _owner(name, item) in selected and not isinstance(item.location, AppRelative):
                 moved_item = dataclasses.replace(item, location=location)
-                ctx.collector.replace(flavor, moved_item, rule.label, f"moved to {location}")
+                ctx.collector.replace(flavor, moved_item, label, f"moved to {location}")
                 moved += 1
     if moved:
         ctx.collector.extra_sys_paths.append(f"$ORIGIN/{path}")

@@ -10,12 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+from pyoxidizer._fs import atomic_output
+from pyoxidizer._proc import Runner, run
 from pyoxidizer.commands.analyze import analyze_file
-from pyoxidizer.commands.installers.deb import Runner, build_deb, deb_metadata, subprocess_runner
+from pyoxidizer.commands.installers.deb import build_deb, deb_metadata
 from pyoxidizer.commands.installers.tarball import tarball_name, write_tarball
-from pyoxidizer.commands.installers.tree import app_tree, atomic_output
+from pyoxidizer.commands.installers.tree import app_tree
 from pyoxidizer.commands.installers.wix import render_wxs, upgrade_code, wxs_name
+from pyoxidizer.config.rules import (
+    DISTRIBUTION_TYPES,
+    DebDistribution,
+    DistributionOptions,
+    TarballDistribution,
+    WixDistribution,
+)
 from pyoxidizer.config.schema import Config
 from pyoxidizer.errors import AppDistributionError
 from pyoxidizer.pythondist.licenses import (
@@ -48,16 +58,24 @@ def distributions_dir(config: Config) -> Path:
     return config.build.build_path / "distributions"
 
 
-def requested(config: Config, types: Sequence[str]) -> list[tuple[str, dict[str, object]]]:
-    """(type, options) to produce, in order; errors if nothing is asked for."""
-    sections = {s.type: dict(s.options) for s in config.distributions}
+def requested(config: Config, types: Sequence[str]) -> list[DistributionOptions]:
+    """The options of each installer to produce, in order; errors if nothing is asked for.
+
+    The last section of a type wins; a type asked for with ``--type`` but without a section
+    gets that type's defaults.
+    """
+    sections = {s.type: s.options for s in config.distributions}
     wanted = list(dict.fromkeys(types)) if types else list(sections)
     if not wanted:
         raise AppDistributionError(
             f"{config.path} has no [[distribution]] sections; "
             f"say which to make with --type ({', '.join(TYPES)})"
         )
-    return [(kind, sections.get(kind, {})) for kind in wanted]
+    return [sections.get(kind) or _defaults(kind) for kind in wanted]
+
+
+def _defaults(kind: str) -> DistributionOptions:
+    return cast(DistributionOptions, DISTRIBUTION_TYPES[kind]())
 
 
 def produce(
@@ -65,18 +83,19 @@ def produce(
     app: BuiltApp,
     types: Sequence[str],
     mtime: int,
-    runner: Runner = subprocess_runner,
+    runner: Runner = run,
     system: HostSystem | None = None,
 ) -> list[Produced]:
     out_dir = distributions_dir(config)
     produced = []
-    for kind, options in requested(config, types):
-        if kind == "tarball":
+    for options in requested(config, types):
+        if isinstance(options, TarballDistribution):
             out = out_dir / tarball_name(app.name, app.target, app.release)
-            prefix = str(options.get("path_prefix") or "")
-            produced.append(Produced(kind, write_tarball(app.app_dir, out, prefix, mtime)))
-        elif kind == "deb":
-            produced.append(Produced(kind, _deb(app, options, out_dir, mtime, runner, system)))
+            prefix = options.path_prefix or ""
+            produced.append(Produced(options.TYPE, write_tarball(app.app_dir, out, prefix, mtime)))
+        elif isinstance(options, DebDistribution):
+            deb = _deb(app, options, out_dir, mtime, runner, system)
+            produced.append(Produced(options.TYPE, deb))
         else:
             produced.append(_wix(app, options, out_dir))
     return produced
@@ -84,7 +103,7 @@ def produce(
 
 def _deb(
     app: BuiltApp,
-    options: dict[str, object],
+    options: DebDistribution,
     out_dir: Path,
     mtime: int,
     runner: Runner,
@@ -107,7 +126,7 @@ def library_packages(sonames: Sequence[str], system: HostSystem) -> tuple[str, .
     return tuple(sorted(set(owning_packages(paths, system).values())))
 
 
-def _wix(app: BuiltApp, options: dict[str, object], out_dir: Path) -> Produced:
+def _wix(app: BuiltApp, options: WixDistribution, out_dir: Path) -> Produced:
     out = out_dir / wxs_name(app.name)
     text = render_wxs(app.name, app_tree(app.app_dir), upgrade_code(options, app.name))
     with atomic_output(out) as stream:

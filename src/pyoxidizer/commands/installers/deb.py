@@ -13,16 +13,15 @@ import dataclasses
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._fs import publish
+from pyoxidizer._proc import Runner, TimedOut, run
 from pyoxidizer.commands.installers.tree import app_tree, installed_size
+from pyoxidizer.config.rules import DebDistribution
 from pyoxidizer.errors import AppDistributionError
-
-Runner = Callable[[Sequence[str], Mapping[str, str]], "subprocess.CompletedProcess[str]"]
 
 ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "i686": "i386", "i386": "i386"}
 DEFAULT_VERSION = "0.1.0"
@@ -44,16 +43,16 @@ class DebMetadata:
 
 
 def deb_metadata(
-    options: Mapping[str, object],
+    options: DebDistribution,
     app_name: str,
     target: str,
     depends: tuple[str, ...] = (),
     recommends: tuple[str, ...] = (),
 ) -> DebMetadata:
     """The package's fields from a ``[[distribution]]`` section, defaults filled in."""
-    package = str(options.get("package_name") or app_name.lower().replace("_", "-"))
-    version = str(options.get("version") or DEFAULT_VERSION)
-    description = str(options.get("description") or f"{app_name} (packaged with pyoxidizer)")
+    package = options.package_name or app_name.lower().replace("_", "-")
+    version = options.version or DEFAULT_VERSION
+    description = options.description or f"{app_name} (packaged with pyoxidizer)"
     problems = []
     if not _PACKAGE_NAME.match(package):
         problems.append(
@@ -69,7 +68,7 @@ def deb_metadata(
         problems.append(f"target {target!r} has no Debian architecture known to pyoxidizer")
     if problems:
         raise AppDistributionError("[[distribution]] deb: " + "; ".join(problems))
-    maintainer = str(options.get("maintainer") or DEFAULT_MAINTAINER)
+    maintainer = options.maintainer or DEFAULT_MAINTAINER
     return DebMetadata(package, version, str(arch), maintainer, description, 0, depends, recommends)
 
 
@@ -97,21 +96,13 @@ def deb_name(meta: DebMetadata) -> str:
     return f"{meta.package}_{version}_{meta.architecture}.deb"
 
 
-def subprocess_runner(
-    argv: Sequence[str], env: Mapping[str, str]
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, env={**os.environ, **env}, timeout=600
-    )
-
-
 def build_deb(
     app_dir: Path,
     app_name: str,
     meta: DebMetadata,
     out_dir: Path,
     mtime: int,
-    runner: Runner = subprocess_runner,
+    runner: Runner = run,
 ) -> Path:
     """Build the package into ``out_dir``; the file appears only once dpkg-deb succeeded."""
     tool = shutil.which("dpkg-deb")
@@ -125,12 +116,18 @@ def build_deb(
         root = _stage_tree(app_dir, app_name, meta, stage / "root", mtime)
         built = stage / "package.deb"
         argv = [tool, "--root-owner-group", "-Zgzip", "-z6", "--build", str(root), str(built)]
-        proc = runner(argv, {"SOURCE_DATE_EPOCH": str(mtime)})
-        if proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise AppDistributionError(f"dpkg-deb failed to build {deb_name(meta)}: {detail[0]}")
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(mtime)}
+        try:
+            proc = runner(argv, env=env, timeout=600)
+        except (OSError, TimedOut) as exc:
+            raise AppDistributionError(
+                f"dpkg-deb failed to build {deb_name(meta)}: {exc}"
+            ) from None
+        if not proc.ok:
+            detail = proc.tail(1) or "no output"
+            raise AppDistributionError(f"dpkg-deb failed to build {deb_name(meta)}: {detail}")
         final = out_dir / deb_name(meta)
-        os.replace(built, final)
+        publish(built, final)
         return final
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -11,7 +11,8 @@ import gzip
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from pyoxidizer.commands.installers.tree import TreeEntry, app_tree, atomic_output
+from pyoxidizer._fs import atomic_output
+from pyoxidizer.commands.installers.tree import TreeEntry, app_tree
 from pyoxidizer.errors import AppDistributionError
 
 COMPRESS_LEVEL = 6  # gzip -6: the usual trade-off; -9 is 30% slower for ~1% less

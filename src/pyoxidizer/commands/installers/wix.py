@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pyoxidizer.commands.installers.tree import TreeEntry
+from pyoxidizer.config.rules import WixDistribution
 
 WIX_NAMESPACE = "http://schemas.microsoft.com/wix/2006/wi"
 MSI_VERSION = "0.1.0"
 
 
-def upgrade_code(options: Mapping[str, object], app_name: str) -> str:
-    given = options.get("msi_upgrade_code_amd64")
-    if isinstance(given, str):
-        return given.upper()
+def upgrade_code(options: WixDistribution, app_name: str) -> str:
+    if options.msi_upgrade_code_amd64 is not None:
+        return options.msi_upgrade_code_amd64.upper()
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{app_name}.msi.amd64.pyoxidizer")).upper()
 
 

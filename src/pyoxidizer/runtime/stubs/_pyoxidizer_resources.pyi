@@ -1,0 +1,2 @@
+# runtime/resources.py, as it is embedded in every executable.
+from pyoxidizer.runtime.resources import *  # noqa: F403

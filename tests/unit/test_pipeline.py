@@ -1,0 +1,142 @@
+"""The whole pipeline with a fake distribution and a fake toolchain: no C compiler, no
+static libpython, no network. The bytecode is compiled by this interpreter, for real.
+
+The integration tests build real executables; this one checks, in well under a second,
+that the stages hand each other the right values: what the rules chose is what the payload
+holds, the run-time settings reach the payload, and the up-to-date check holds.
+"""
+
+from __future__ import annotations
+
+import marshal
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyoxidizer._report import SilentReporter
+from pyoxidizer._toml import loads
+from pyoxidizer.config.loader import validate_config
+from pyoxidizer.config.schema import Config, PythonDistributionConfig
+from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.reader import locate_payload, read_payload
+from pyoxidizer.pipeline import BuildOptions, BuildTools, build
+from pyoxidizer.pythondist import Distribution
+from pyoxidizer.runtime.contract import RuntimeSettings
+
+FAKE_LAUNCHER = b"\x7fELF fake launcher\n"
+
+
+def _distribution(root: Path) -> Distribution:
+    stdlib = root / "stdlib"
+    (stdlib / "encodings").mkdir(parents=True)
+    (stdlib / "encodings" / "__init__.py").write_text("CODECS = ()\n")
+    (stdlib / "json.py").write_text("def dumps(value):\n    return repr(value)\n")
+    (stdlib / "test").mkdir()
+    (stdlib / "test" / "__init__.py").write_text("")  # CPython's tests: left out by default
+    (stdlib / "lib-dynload").mkdir()
+    static_lib = root / "libpython-fake.a"
+    static_lib.write_bytes(b"!<arch>\n")
+    version = sys.version_info
+    return Distribution(
+        python_exe=Path(sys.executable),
+        version=(version.major, version.minor, version.micro),
+        cache_tag=sys.implementation.cache_tag,
+        stdlib_dir=stdlib,
+        dynload_dir=stdlib / "lib-dynload",
+        include_dir=root / "include",
+        static_lib=static_lib,
+        link_libs=(),
+        cc=("false",),  # never called: the fake toolchain links nothing
+        ext_suffix=".fake.so",
+        builtin_modules=frozenset({"sys", "posix"}),
+    )
+
+
+class FakeToolchain:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, dist: Distribution, release: bool, cache_dir: Path) -> tuple[Path, bool]:
+        self.calls += 1
+        launcher = cache_dir / "fake-launcher"
+        launcher.parent.mkdir(parents=True, exist_ok=True)
+        launcher.write_bytes(FAKE_LAUNCHER)
+        return launcher, True
+
+
+CONFIG = """
+[[build]]
+application_name = "fakeapp"
+
+[[embedded_python_config]]
+sys_paths = ["$ORIGIN/extra"]
+
+[[packaging_rule]]
+type = "stdlib-extension-policy"
+policy = "all"
+
+[[packaging_rule]]
+type = "stdlib"
+
+[[packaging_rule]]
+type = "package-root"
+path = "src"
+packages = ["app"]
+
+[[embedded_python_run]]
+mode = "module"
+module = "app"
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Config, BuildOptions, BuildTools]:
+    project = tmp_path / "project"
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "app" / "__init__.py").write_text("import json\nprint(json.dumps(1))\n")
+    (project / "src" / "app" / "data.txt").write_text("data")
+    config = validate_config(loads(CONFIG), project / "pyoxidizer.toml", "x86_64-unknown-linux-gnu")
+    dist = _distribution(tmp_path / "dist")
+
+    def distribution(
+        section: PythonDistributionConfig, default: str, runner: object
+    ) -> Distribution:
+        return dist
+
+    tools = BuildTools(distribution=distribution, launcher=FakeToolchain(), system_libraries=list)
+    options = BuildOptions(release=False, cache_dir=tmp_path / "cache", default_python="unused")
+    return config, options, tools
+
+
+def test_the_payload_holds_what_the_rules_chose(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    result = build(config, options, SilentReporter(), tools)
+    image = result.exe.read_bytes()
+    assert image.startswith(FAKE_LAUNCHER)
+    payload, _ = locate_payload(image)
+    contents = read_payload(payload)
+    modules = contents.by_kind(Kind.MODULE)
+    assert {"app", "json", "encodings", "_pyoxidizer_resources"} <= modules.keys()
+    assert "test" not in modules  # the stdlib rule's default excludes CPython's tests
+    assert contents.by_kind(Kind.RESOURCE).keys() == {"app\0data.txt"}
+    code = marshal.loads(bytes(modules["app"].data))
+    assert code.co_filename == "<oxidized>/app/__init__.py"
+    settings = RuntimeSettings.from_marshal(contents.runtime_config)
+    assert (settings.mode, settings.module) == ("module", "app")
+    assert settings.sys_paths == ("$ORIGIN/extra",) and settings.filesystem_importer
+    assert (result.modules, result.resources, result.up_to_date) == (len(modules), 1, False)
+
+
+def test_an_unchanged_build_is_up_to_date_until_its_output_changes(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    first = build(config, options, SilentReporter(), tools)
+    assert build(config, options, SilentReporter(), tools).up_to_date
+    with open(first.exe, "r+b") as exe:
+        exe.truncate(first.size - 100)
+    again = build(config, options, SilentReporter(), tools)
+    assert not again.up_to_date and again.exe.stat().st_size == first.size
