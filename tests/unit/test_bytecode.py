@@ -74,3 +74,35 @@ def test_syntax_error_names_module_and_line(tmp_path: Path) -> None:
         compiler.compile([bad])
     optional = CompileJob("pkg.bad", b"def (:\n", "pkg/bad.py", 0, optional=True)
     assert compiler.compile([optional]) == [None]
+
+
+def test_stripping_annotations_keeps_behaviour_and_drops_the_types() -> None:
+    """The runtime's own modules are compiled without what only mypy reads."""
+    source = b"""
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import this_module_does_not_exist
+else:
+    RUNTIME = True
+
+
+class State:
+    value: "int"
+
+
+def add(a: "int", *rest: "int", scale: "int" = 1, **extra: "str") -> "int":
+    total: "int" = a + sum(rest)
+    return total * scale
+"""
+    code = marshal.loads(bytecode_worker.compile_one(source, "m.py", 2, True))
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    add = namespace["add"]
+    assert callable(add) and add(1, 2, scale=3) == 9
+    assert add.__annotations__ == {}
+    assert namespace["RUNTIME"] is True
+    assert getattr(namespace["State"], "__annotations__", {}) == {}
+    # Without stripping, the same source keeps its annotations.
+    kept: dict[str, object] = {}
+    exec(marshal.loads(bytecode_worker.compile_one(source, "m.py", 2)), kept)
+    assert kept["add"].__annotations__["return"] == "int"  # type: ignore[attr-defined]

@@ -29,10 +29,14 @@ class CompileJob:
     optimize: int
     origin: str = ""  # where the source came from, for messages
     optional: bool = False  # a failure drops the module instead of failing the build
+    # Drop annotations and ``if TYPE_CHECKING:`` blocks first (the runtime's own modules:
+    # the types are for mypy, and every byte of the bootstrap is unmarshalled at start-up).
+    strip_annotations: bool = False
 
     def key(self) -> bytes:
         h = hashlib.sha256()
-        for part in (self.name, self.filename, str(self.optimize)):
+        parts = (self.name, self.filename, str(self.optimize), str(self.strip_annotations))
+        for part in parts:
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
         h.update(self.source)
         return h.digest()
@@ -74,7 +78,9 @@ class BytecodeCompiler:
         return cached is not None and (bool(cached) or job.optional)
 
     def _compile_missing(self, jobs: list[CompileJob], keys: list[bytes]) -> None:
-        payload = marshal.dumps([(j.name, j.source, j.filename, j.optimize) for j in jobs])
+        payload = marshal.dumps(
+            [(j.name, j.source, j.filename, j.optimize, j.strip_annotations) for j in jobs]
+        )
         # Not -I: it would ignore PYTHONHASHSEED, and set constants are marshalled in hash
         # order. The environment is cleaned by hand instead; cwd "/" keeps sys.path[0] inert.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}

@@ -54,8 +54,15 @@ def _bootstrap_filename(name: str, filename: str) -> str:
 def bootstrap_blob(compiler: BytecodeCompiler) -> bytes:
     """The marshalled (name, marshalled code) pairs the launcher executes in phase 1."""
     runtime = importlib_resources.files("pyoxidizer.runtime")
+    # Docstrings, asserts and annotations are for readers and checkers, not for start-up.
     jobs = [
-        CompileJob(name, (runtime / filename).read_bytes(), _bootstrap_filename(name, filename), 0)
+        CompileJob(
+            name,
+            (runtime / filename).read_bytes(),
+            _bootstrap_filename(name, filename),
+            optimize=2,
+            strip_annotations=True,
+        )
         for name, filename in BOOTSTRAP_MODULES
     ]
     codes = [code or b"" for code in compiler.compile(jobs)]

@@ -13,6 +13,7 @@ referred back to, so each module's bytes depend on its source alone.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import marshal
 import sys
@@ -133,17 +134,54 @@ def normalize(data: bytes) -> bytes:
     return bytes(rewrite.out)
 
 
-def compile_one(source: bytes, filename: str, optimize: int) -> bytes:
-    code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+class _AnnotationStripper(ast.NodeTransformer):
+    """Removes what only a type checker reads: annotations and ``if TYPE_CHECKING:`` code."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.returns = None
+        arguments = node.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        for argument in every:
+            argument.annotation = None
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST | None:
+        if node.value is None:
+            return None
+        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return node.orelse or None
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.generic_visit(node)
+        if not node.body:  # it held annotations only
+            node.body = [ast.copy_location(ast.Pass(), node)]
+        return node
+
+
+def compile_one(source: bytes, filename: str, optimize: int, strip: bool = False) -> bytes:
+    if strip:
+        module = _AnnotationStripper().visit(ast.parse(source, filename))
+        assert isinstance(module, ast.Module)
+        tree = ast.fix_missing_locations(module)
+        code = compile(tree, filename, "exec", dont_inherit=True, optimize=optimize)
+    else:
+        code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
     return normalize(marshal.dumps(code))
 
 
 def main() -> None:
     jobs = marshal.loads(sys.stdin.buffer.read())
     results: list[tuple[str, bytes | str]] = []
-    for _name, source, filename, optimize in jobs:
+    for _name, source, filename, optimize, strip in jobs:
         try:
-            results.append(("ok", compile_one(source, filename, optimize)))
+            results.append(("ok", compile_one(source, filename, optimize, strip)))
         except NormaliseError as exc:
             version = ".".join(map(str, sys.version_info[:3]))
             results.append(("fatal", f"Python {version}: {exc}"))
