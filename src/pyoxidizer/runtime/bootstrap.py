@@ -57,6 +57,30 @@ def install(values: object) -> None:
     _state.finder = finder
 
 
+def _pythonpath() -> "list[str]":
+    """PYTHONPATH's entries, absolute and normalised as python's getpath makes them."""
+    value = posix.environ.get(b"PYTHONPATH")
+    if not value:
+        return []
+    text = value.decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+    try:
+        cwd = posix.getcwd()
+    except OSError:
+        cwd = "/"
+    return [_abspath(entry, cwd) for entry in text.split(":")]
+
+
+def _abspath(path: str, cwd: str) -> str:
+    """posixpath.abspath, without importing posixpath for apps that never need it."""
+    parts: list[str] = []
+    for part in (path if path.startswith("/") else cwd + "/" + path).split("/"):
+        if part == "..":
+            parts = parts[:-1]
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
 def _origin() -> str:
     return _pyoxidizer.executable.rpartition("/")[0] or "/"
 
@@ -69,7 +93,15 @@ def _configure_sys(settings: "contract.RuntimeSettings") -> None:
         sys._MEIPASS = _origin()  # type: ignore[attr-defined]
     origin = _origin()
     paths = [p.replace("$ORIGIN", origin) for p in settings.sys_paths]
-    sys.path[:] = paths
+    # python's path calculation puts PYTHONPATH before the directories site adds; the
+    # launcher's empty search path skips that calculation, so it is done here.
+    if not sys.flags.ignore_environment:
+        paths += _pythonpath()
+    # sys_paths come first, where python puts a script's directory (the app's own code
+    # wins), then PYTHONPATH, then what site added (spec 7.3.3: entries are added).
+    sys.path[:] = [p for i, p in enumerate(paths) if p not in paths[:i]] + [
+        p for p in sys.path if p not in paths
+    ]
     if not settings.filesystem_importer:
         # Only the embedded importer (and CPython's builtin/frozen ones) may find modules.
         sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "PathFinder"]
