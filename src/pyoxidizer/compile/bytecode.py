@@ -22,6 +22,19 @@ from pyoxidizer.errors import BytecodeError
 
 
 @dataclass(frozen=True)
+class ModuleFacts:
+    """What the target interpreter learnt about a module while compiling it."""
+
+    source_hash: bytes  # importlib.util.source_hash: the key of a hash-based .pyc
+    # (name, level, fromlist) per import its bytecode performs; level -1 marks a string
+    # constant passed to __import__ or importlib.import_module (see worker.imports_of).
+    imports: tuple[tuple[str, int, tuple[str, ...] | None], ...]
+
+
+_FACTS = b"facts:"  # cache key prefix of a job's marshalled facts
+
+
+@dataclass(frozen=True)
 class CompileJob:
     name: str  # module name, for messages
     source: bytes
@@ -68,10 +81,23 @@ class BytecodeCompiler:
             self._compile_missing([job for _, job in missing], [k for k, _ in missing])
         return [self._cache.get(k) or None for k in keys]
 
+    def facts(self, job: CompileJob) -> ModuleFacts | None:
+        """The facts of a job ``compile`` compiled; None if its source does not compile."""
+        raw = self._cache.get(_FACTS + job.key())
+        if not raw:
+            return None
+        source_hash, imports = marshal.loads(raw)
+        return ModuleFacts(
+            source_hash,
+            tuple((n, level, None if f is None else tuple(f)) for n, level, f in imports),
+        )
+
     def _known(self, key: bytes, job: CompileJob) -> bool:
         # b"" records a source that failed to compile; only optional jobs may reuse that.
         cached = self._cache.get(key)
-        return cached is not None and (bool(cached) or job.optional)
+        if cached is None or _FACTS + key not in self._cache:
+            return False  # caches written before facts existed are compiled again, once
+        return bool(cached) or job.optional
 
     def _compile_missing(self, jobs: list[CompileJob], keys: list[bytes]) -> None:
         payload = marshal.dumps([(j.name, j.source, j.filename, j.optimize) for j in jobs])
@@ -90,7 +116,7 @@ class BytecodeCompiler:
         if not proc.ok:
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise BytecodeError(f"the bytecode compiler ({self.python_exe}) failed: {tail[0]}")
-        results, magic = marshal.loads(proc.stdout)
+        results, magic, facts = marshal.loads(proc.stdout)
         fatal = [
             f"cannot normalise the bytecode of module {job.name!r} ({value}); this is a bug "
             "in pyoxidizer, please report it"
@@ -106,8 +132,9 @@ class BytecodeCompiler:
         ]
         if errors:
             raise BytecodeError("\n".join(errors))
-        for key, (status, code) in zip(keys, results, strict=True):
+        for key, (status, code), fact in zip(keys, results, facts, strict=True):
             self._cache[key] = code if status == "ok" else b""
+            self._cache[_FACTS + key] = fact
         self.magic = self._cache[b"magic"] = magic
         self.compiled_count += len(jobs)
         self._dirty = True

@@ -1,9 +1,11 @@
 """Runs inside the *target* interpreter (as a script): compile sources to marshalled code.
 
 Input on stdin: a marshalled list of (name, source, filename, optimize). Output on stdout:
-a marshalled tuple (results, pyc magic) where each result is ("ok", code bytes) or
-("error", message). Only the standard library is used: this file is not imported by the
-build, it is executed by the distribution's interpreter.
+a marshalled tuple (results, pyc magic, facts) where each result is ("ok", code bytes) or
+("error", message), and each fact is the marshalled (source hash, imports) of a module that
+compiled, else b"": the hash ``importlib.util.source_hash`` gives (hash-based .pyc files),
+and the imports its bytecode performs (``imports_of``). Only the standard library is used:
+this file is not imported by the build, it is executed by the distribution's interpreter.
 
 marshal output depends on the history of the process that writes it: an object whose
 reference count is above one gets a "may be referenced again" flag even when nothing in
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
+import opcode
 import sys
+from types import CodeType
 
 FLAG_REF = 0x80
 _NO_PAYLOAD = set(b"0NFTS.")
@@ -138,21 +142,100 @@ def compile_one(source: bytes, filename: str, optimize: int) -> bytes:
     return normalize(marshal.dumps(code))
 
 
+# --- the imports a module's bytecode performs --------------------------------------------
+# ``import a.b`` and ``from .c import d`` compile to LOAD_CONST level, LOAD_CONST fromlist,
+# IMPORT_NAME name (3.10 to 3.13). Scanning the raw code for IMPORT_NAME is ~20x faster than
+# dis.get_instructions, which matters for a whole standard library.
+_IMPORT_NAME = opcode.opmap["IMPORT_NAME"]
+_LOAD_CONST = opcode.opmap["LOAD_CONST"]
+_EXTENDED_ARG = opcode.EXTENDED_ARG
+_DYNAMIC_IMPORTERS = frozenset({"__import__", "import_module"})
+
+# (name, level, fromlist or None); level -1 marks a string constant next to a call of
+# __import__ or importlib.import_module (a guess, never relative).
+Import = tuple[str, int, "tuple[str, ...] | None"]
+
+
+def _start(raw: bytes, i: int) -> int:
+    """The offset of the EXTENDED_ARG prefixes of the instruction at ``i``, if any."""
+    while i >= 2 and raw[i - 2] == _EXTENDED_ARG:
+        i -= 2
+    return i
+
+
+def _arg(raw: bytes, start: int, i: int) -> int:
+    arg = 0
+    for j in range(start, i + 2, 2):
+        arg = arg << 8 | raw[j + 1]
+    return arg
+
+
+def _const_before(code: CodeType, raw: bytes, start: int) -> tuple[bool, object, int]:
+    """(found, value, its start) of a LOAD_CONST ending right before ``start``."""
+    i = start - 2
+    if i < 0 or raw[i] != _LOAD_CONST:
+        return False, None, start
+    begin = _start(raw, i)
+    return True, code.co_consts[_arg(raw, begin, i)], begin
+
+
+def _scan(code: CodeType, out: list[Import]) -> None:
+    raw = code.co_code
+    i = raw.find(_IMPORT_NAME)
+    while i >= 0:
+        if i % 2 == 0:
+            start = _start(raw, i)
+            name = code.co_names[_arg(raw, start, i)]
+            found, fromlist, start = _const_before(code, raw, start)
+            found_level, level, _ = _const_before(code, raw, start) if found else (0, 0, 0)
+            names = tuple(fromlist) if isinstance(fromlist, tuple) else None
+            out.append((name, level if found_level and isinstance(level, int) else 0, names))
+        i = raw.find(_IMPORT_NAME, i + 1)
+    if _DYNAMIC_IMPORTERS.intersection(code.co_names):
+        out.extend(
+            (c, -1, None)
+            for c in code.co_consts
+            if isinstance(c, str) and c and all(p.isidentifier() for p in c.split("."))
+        )
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            _scan(const, out)
+
+
+def imports_of(code: CodeType) -> list[Import]:
+    """What a module's code imports, in order, duplicates removed."""
+    found: list[Import] = []
+    _scan(code, found)
+    return list(dict.fromkeys(found))
+
+
+def compile_with_facts(source: bytes, filename: str, optimize: int) -> tuple[bytes, bytes]:
+    """(normalised marshalled code, marshalled (source hash, imports))."""
+    code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+    facts = marshal.dumps((importlib.util.source_hash(source), imports_of(code)))
+    return normalize(marshal.dumps(code)), facts
+
+
 def main() -> None:
     jobs = marshal.loads(sys.stdin.buffer.read())
     results: list[tuple[str, bytes | str]] = []
+    facts: list[bytes] = []
     for _name, source, filename, optimize in jobs:
         try:
-            results.append(("ok", compile_one(source, filename, optimize)))
+            code, fact = compile_with_facts(source, filename, optimize)
+            results.append(("ok", code))
+            facts.append(fact)
         except NormaliseError as exc:
             version = ".".join(map(str, sys.version_info[:3]))
             results.append(("fatal", f"Python {version}: {exc}"))
+            facts.append(b"")
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             where = f"line {line}: " if line else ""
             message = getattr(exc, "msg", None) or str(exc)
             results.append(("error", f"{where}{type(exc).__name__}: {message}"))
-    sys.stdout.buffer.write(marshal.dumps((results, importlib.util.MAGIC_NUMBER)))
+            facts.append(b"")
+    sys.stdout.buffer.write(marshal.dumps((results, importlib.util.MAGIC_NUMBER, facts)))
 
 
 if __name__ == "__main__":
