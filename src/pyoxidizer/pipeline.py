@@ -21,6 +21,7 @@ from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
+from pyoxidizer.compile.imports import extension_import_warnings
 from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import NotImplementedFeatureError
@@ -159,6 +160,8 @@ def _payload(
         else:
             codes[module.name] = code
     facts = module_facts([m for m in modules if m.name in codes], compiler)
+    for warning in extension_import_warnings(config, dist, collector, facts, compiler):
+        reporter.warn(warning)
     boot = bootstrap_blob(compiler)
     compiler.save()
     assert compiler.magic is not None

@@ -20,18 +20,21 @@ from pyoxidizer._fs import atomic_write
 from pyoxidizer._proc import Runner, run
 from pyoxidizer.errors import BytecodeError
 
+# (name, level, fromlist or None, flags): one import a module's bytecode performs.
+Import = tuple[str, int, "tuple[str, ...] | None", int]
+
 
 @dataclass(frozen=True)
 class ModuleFacts:
     """What the target interpreter learnt about a module while compiling it."""
 
     source_hash: bytes  # importlib.util.source_hash: the key of a hash-based .pyc
-    # (name, level, fromlist) per import its bytecode performs; level -1 marks a string
-    # constant passed to __import__ or importlib.import_module (see worker.imports_of).
-    imports: tuple[tuple[str, int, tuple[str, ...] | None], ...]
+    # (name, level, fromlist, flags) per import its bytecode performs; the flags are
+    # worker.IN_FUNCTION, GUARDED and DYNAMIC (see worker.imports_of).
+    imports: tuple[Import, ...]
 
 
-_FACTS = b"facts:"  # cache key prefix of a job's marshalled facts
+_FACTS = b"facts1:"  # cache key prefix of a job's marshalled facts (bump if they change)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class BytecodeCompiler:
         self._dirty = False
         self.magic: bytes | None = self._cache.get(b"magic")
         self.compiled_count = 0
+        self._keys: dict[CompileJob, bytes] = {}
 
     def _load_cache(self) -> dict[bytes, bytes]:
         if self.cache_file is None or not self.cache_file.is_file():
@@ -74,7 +78,7 @@ class BytecodeCompiler:
 
     def compile(self, jobs: Sequence[CompileJob]) -> list[bytes | None]:
         """Bytecode per job; None for an optional job whose source does not compile."""
-        keys = [job.key() for job in jobs]
+        keys = [self._key(job) for job in jobs]
         todo = {k: j for k, j in zip(keys, jobs, strict=True) if not self._known(k, j)}
         missing = sorted(todo.items(), key=lambda kv: kv[1].name)
         if missing or self.magic is None:
@@ -83,14 +87,24 @@ class BytecodeCompiler:
 
     def facts(self, job: CompileJob) -> ModuleFacts | None:
         """The facts of a job ``compile`` compiled; None if its source does not compile."""
-        raw = self._cache.get(_FACTS + job.key())
+        raw = self._cache.get(_FACTS + self._key(job))
         if not raw:
             return None
         source_hash, imports = marshal.loads(raw)
         return ModuleFacts(
             source_hash,
-            tuple((n, level, None if f is None else tuple(f)) for n, level, f in imports),
+            tuple(
+                (name, level, None if names is None else tuple(names), flags)
+                for name, level, names, flags in imports
+            ),
         )
+
+    def _key(self, job: CompileJob) -> bytes:
+        # Remembered: facts() asks again for jobs compile() saw (a SHA-256 of every source).
+        key = self._keys.get(job)
+        if key is None:
+            key = self._keys[job] = job.key()
+        return key
 
     def _known(self, key: bytes, job: CompileJob) -> bool:
         # b"" records a source that failed to compile; only optional jobs may reuse that.

@@ -5,7 +5,7 @@ a marshalled tuple (results, pyc magic, facts) where each result is ("ok", code 
 ("error", message), and each fact is the marshalled (source hash, imports) of a module that
 compiled, else b"": the hash ``importlib.util.source_hash`` gives (hash-based .pyc files),
 and the imports its bytecode performs (``imports_of``). Only the standard library is used:
-this file is not imported by the build, it is executed by the distribution's interpreter.
+the distribution's interpreter executes this file; the build imports only its constants.
 
 marshal output depends on the history of the process that writes it: an object whose
 reference count is above one gets a "may be referenced again" flag even when nothing in
@@ -149,11 +149,18 @@ def compile_one(source: bytes, filename: str, optimize: int) -> bytes:
 _IMPORT_NAME = opcode.opmap["IMPORT_NAME"]
 _LOAD_CONST = opcode.opmap["LOAD_CONST"]
 _EXTENDED_ARG = opcode.EXTENDED_ARG
+# 3.10 marks protected regions with SETUP_* jumps; 3.11+ has an exception table instead.
+_SETUP = {opcode.opmap[n] for n in ("SETUP_FINALLY", "SETUP_WITH") if n in opcode.opmap}
 _DYNAMIC_IMPORTERS = frozenset({"__import__", "import_module"})
+_CO_OPTIMIZED = 0x1  # a function's code (a class body's is not: it runs at import time)
 
-# (name, level, fromlist or None); level -1 marks a string constant next to a call of
-# __import__ or importlib.import_module (a guess, never relative).
-Import = tuple[str, int, "tuple[str, ...] | None"]
+# Flags of an import.
+IN_FUNCTION = 1  # it runs when a function is called, not when the module is imported
+GUARDED = 2  # inside a try (or with) block: the code may expect it to fail
+DYNAMIC = 4  # a string constant next to a call of __import__ or importlib.import_module
+
+# (name, level, fromlist or None, flags)
+Import = tuple[str, int, "tuple[str, ...] | None", int]
 
 
 def _start(raw: bytes, i: int) -> int:
@@ -179,9 +186,36 @@ def _const_before(code: CodeType, raw: bytes, start: int) -> tuple[bool, object,
     return True, code.co_consts[_arg(raw, begin, i)], begin
 
 
-def _scan(code: CodeType, out: list[Import]) -> None:
+def _varints(table: bytes) -> list[int]:
+    values, value = [], 0
+    for byte in table:
+        value = value << 6 | byte & 63
+        if not byte & 64:
+            values.append(value)
+            value = 0
+    return values
+
+
+def _protected(code: CodeType, raw: bytes) -> list[tuple[int, int]]:
+    """Byte ranges of the code that an exception handler covers."""
+    table = getattr(code, "co_exceptiontable", None)
+    if table is not None:  # 3.11+: (start, length, target, depth) in code units
+        v = _varints(table)
+        return [(2 * v[i], 2 * (v[i] + v[i + 1])) for i in range(0, len(v) - 3, 4)]
+    ranges = []
+    for i in range(0, len(raw), 2):
+        if raw[i] in _SETUP:
+            start = _start(raw, i)
+            ranges.append((i, i + 2 + 2 * _arg(raw, start, i)))  # 3.10: relative, in units
+    return ranges
+
+
+def _scan(code: CodeType, out: list[Import], nested: int) -> None:
+    if code.co_flags & _CO_OPTIMIZED:
+        nested = IN_FUNCTION
     raw = code.co_code
     i = raw.find(_IMPORT_NAME)
+    protected = _protected(code, raw) if i >= 0 else []
     while i >= 0:
         if i % 2 == 0:
             start = _start(raw, i)
@@ -189,23 +223,25 @@ def _scan(code: CodeType, out: list[Import]) -> None:
             found, fromlist, start = _const_before(code, raw, start)
             found_level, level, _ = _const_before(code, raw, start) if found else (0, 0, 0)
             names = tuple(fromlist) if isinstance(fromlist, tuple) else None
-            out.append((name, level if found_level and isinstance(level, int) else 0, names))
+            level = level if found_level and isinstance(level, int) else 0
+            guarded = GUARDED if any(a <= i < b for a, b in protected) else 0
+            out.append((name, level, names, nested | guarded))
         i = raw.find(_IMPORT_NAME, i + 1)
     if _DYNAMIC_IMPORTERS.intersection(code.co_names):
         out.extend(
-            (c, -1, None)
+            (c, 0, None, nested | DYNAMIC)
             for c in code.co_consts
             if isinstance(c, str) and c and all(p.isidentifier() for p in c.split("."))
         )
     for const in code.co_consts:
         if isinstance(const, CodeType):
-            _scan(const, out)
+            _scan(const, out, nested)
 
 
 def imports_of(code: CodeType) -> list[Import]:
     """What a module's code imports, in order, duplicates removed."""
     found: list[Import] = []
-    _scan(code, found)
+    _scan(code, found, 0)
     return list(dict.fromkeys(found))
 
 
