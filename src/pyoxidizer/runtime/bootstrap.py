@@ -156,10 +156,17 @@ def _write_modules_file(directory: str) -> None:
     import os
     import uuid
 
+    names = set(sys.modules)
+    for alias in ("__main__", "__mp_main__"):
+        # A module run as __main__ (mode = "module", multiprocessing's children) is in
+        # sys.modules under that alias only; a filter built from this list needs its name.
+        spec = getattr(sys.modules.get(alias), "__spec__", None)
+        if spec is not None:
+            names.add(spec.name)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"modules-{uuid.uuid4()}")
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write("".join(name + "\n" for name in sorted(sys.modules)))
+        fh.write("".join(name + "\n" for name in sorted(names)))
 
 
 def _find_main_spec(name: str) -> "ModuleSpec | None":
@@ -376,8 +383,11 @@ def _excepthook(
 ) -> None:
     # CPython's C traceback printer reads source lines from files only (before 3.13);
     # the traceback module asks linecache, which asks our loader.
-    import traceback
-
+    try:
+        import traceback
+    except ImportError:  # left out (pyoxidizer trim): python's own printer still works
+        sys.__excepthook__(exc_type, value, tb)
+        return
     traceback.print_exception(exc_type, value, tb)
 
 
