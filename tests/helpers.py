@@ -57,9 +57,12 @@ class Project:
         env.pop("PYOXIDIZER_CONFIG", None)
         return env
 
+    def cli_argv(self) -> list[str]:
+        return [sys.executable, "-m", "pyoxidizer"]
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "pyoxidizer", *args],
+            [*self.cli_argv(), *args],
             cwd=self.root,
             env=self.env(),
             capture_output=True,
@@ -104,3 +107,20 @@ def run_exe(exe: Path, *args: str, **kwargs: object) -> subprocess.CompletedProc
     return subprocess.run(  # type: ignore[call-overload, no-any-return]
         [str(exe), *args], capture_output=True, text=True, timeout=120, **kwargs
     )
+
+
+def traced(
+    argv: list[str], log: Path, **kwargs: object
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``argv`` under strace, tracing every system call that names a file; return the
+    process and strace's lines. strace is required (scripts/install-system-deps.sh)."""
+    if shutil.which("strace") is None:
+        raise AssertionError("strace is required (scripts/install-system-deps.sh)")
+    proc = subprocess.run(  # type: ignore[call-overload]
+        ["strace", "-f", "-e", "trace=%file", "-o", str(log), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+    return proc, log.read_text().splitlines()

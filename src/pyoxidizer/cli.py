@@ -96,6 +96,19 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     dist.add_argument("--verbose", action="store_true", dest="sub_verbose")
     add = sub.add_parser("add", help="add a pyoxidizer.toml to an existing Python project")
     add.add_argument("path", type=Path)
+    trim = sub.add_parser(
+        "trim", help="keep only the modules the app loads in the given runs, then rebuild"
+    )
+    trim.add_argument("path", nargs="?", type=Path, help="config file or project directory")
+    trim.add_argument(
+        "--invocations",
+        type=Path,
+        metavar="FILE",
+        help="argument lists to run the app with, one per line, quoted as for a shell",
+    )
+    trim.add_argument("--release", action="store_true", help="optimised, stripped build")
+    trim.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
+    trim.add_argument("--verbose", action="store_true", dest="sub_verbose")
 
 
 def _split_run_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -206,6 +219,45 @@ def _cmd_distribution(args: argparse.Namespace, verbose: bool) -> int:
     return 0
 
 
+def _cmd_trim(args: argparse.Namespace, app_args: list[str], separator: bool, verbose: bool) -> int:
+    from pyoxidizer._proc import run
+    from pyoxidizer.commands.trim import BuiltApp, read_invocations, trim
+    from pyoxidizer.config.schema import Config
+    from pyoxidizer.pipeline import BuildOptions, build
+
+    invocations = [] if args.invocations is None else read_invocations(args.invocations)
+    if separator or args.invocations is None:
+        invocations.append(tuple(app_args))
+    reporter = ConsoleReporter(verbose)
+    options = BuildOptions(args.release, cache_dir(), sys.executable, verbose)
+
+    def build_app(config: Config) -> BuiltApp:
+        result = build(config, options, reporter)
+        return BuiltApp(result.exe, result.size, result.modules, result.extensions)
+
+    done = trim(
+        _load(args),
+        invocations,
+        build=build_app,
+        reload=lambda: _load(args),
+        runner=run,
+        reporter=reporter,
+        environ=os.environ,
+        cwd=Path.cwd(),
+    )
+    before, after = done.before, done.after
+    print(f"wrote {done.filter_file} ({done.names} names from {len(done.runs)} run(s))")
+    if not done.config_changed:
+        print("  the config already has the filter-include rule that uses it")
+    print(
+        f"trimmed {after.exe}: {before.size / 1e6:.1f} MB -> {after.size / 1e6:.1f} MB, "
+        f"{before.modules} -> {after.modules} modules, "
+        f"{before.extensions} -> {after.extensions} extension modules"
+    )
+    print(f"  the {len(done.runs)} run(s) end the same way with the trimmed app")
+    return 0
+
+
 def _cmd_add(args: argparse.Namespace) -> int:
     from pyoxidizer.commands.add import add_config
 
@@ -225,7 +277,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    own, app_args = _split_run_args(list(sys.argv[1:] if argv is None else argv))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    own, app_args = _split_run_args(raw)
     args = _parser().parse_args(own)
     verbose = args.verbose or getattr(args, "sub_verbose", False)
     try:
@@ -246,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_distribution(args, verbose)
         if args.command == "add":
             return _cmd_add(args)
+        if args.command == "trim":
+            return _cmd_trim(args, app_args, "--" in raw, verbose)
         return _cmd_app_path(args)
     except PyOxidizerError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -60,3 +60,7 @@ class AppDistributionError(PyOxidizerError):
 
 class ProjectError(PyOxidizerError):
     """An existing Python project cannot be read by ``pyoxidizer add``."""
+
+
+class TrimError(PyOxidizerError):
+    """``pyoxidizer trim`` cannot record the app, or the trimmed app behaves differently."""

@@ -16,12 +16,13 @@ from pyoxidizer._fs import exclusive_lock
 from pyoxidizer._proc import Runner, run
 from pyoxidizer._report import Reporter
 from pyoxidizer.assemble.appdir import AppFile, assemble_app
-from pyoxidizer.assemble.materialise import materialise
+from pyoxidizer.assemble.materialise import AppBytecode, materialise
 from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
-from pyoxidizer.compile.stage import bootstrap_blob, compile_modules
+from pyoxidizer.compile.imports import extension_import_warnings
+from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.launcher.allocators import check_allocator
@@ -158,11 +159,27 @@ def _payload(
             reporter.detail(f"skipped {module.name}: its source does not compile")
         else:
             codes[module.name] = code
+    facts = module_facts([m for m in modules if m.name in codes], compiler)
+    for warning in extension_import_warnings(config, dist, collector, facts, compiler):
+        reporter.warn(warning)
     boot = bootstrap_blob(compiler)
     compiler.save()
     assert compiler.magic is not None
     strip_cache = options.cache_dir if options.release else None
-    parts = materialise(collector, codes, compiler.magic, dist, strip_cache, tools.runner)
+    app_bytecode = AppBytecode(
+        dist.cache_tag,
+        config.embedded.optimize_level,
+        {name: f.source_hash for name, f in facts.items()},
+    )
+    parts = materialise(
+        collector,
+        codes,
+        compiler.magic,
+        dist,
+        strip_cache,
+        tools.runner,
+        app_bytecode=app_bytecode,
+    )
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
     payload, index_len = write_payload(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.helpers import Project, config_text, run_exe
@@ -137,6 +139,29 @@ def test_noop_and_repl_modes(project: Project) -> None:
     proc = run_exe(project.build(), input="import sys\nprint(6 * 7, sys.oxidized)\n")
     assert proc.returncode == 0, proc.stderr
     assert "42 True" in proc.stdout
+
+
+REPL_SCRIPT = """\
+import sys
+x = 6 * 7
+x
+for i in range(2):
+    print(i)
+print(x, sys.oxidized if hasattr(sys, "oxidized") else True)
+raise SystemExit(3)
+"""
+
+
+def test_repl_mode_with_piped_stdin_runs_it_as_a_script_like_python(project: Project) -> None:
+    """python with stdin not a terminal: no prompts, no echoed values, a block needs no
+    blank line after it, and SystemExit ends the process with its status."""
+    project.write("pyoxidizer.toml", config_text(run='mode = "repl"'))
+    proc = run_exe(project.build(), input=REPL_SCRIPT)
+    reference = subprocess.run(
+        [sys.executable, "-I", "-S"], input=REPL_SCRIPT, capture_output=True, text=True
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "0\n1\n42 True\n", "")
+    assert (reference.returncode, reference.stdout, reference.stderr) == (3, proc.stdout, "")
 
 
 def test_run_passes_args_and_exit_code(project: Project) -> None:

@@ -27,6 +27,7 @@ print(json.dumps({
     'stdout_layer': type(sys.stdout.buffer).__name__,
     'path_finder': any(getattr(f, '__name__', '') == 'PathFinder' for f in sys.meta_path),
     'sys_path': sys.path,
+    'user_site_enabled': getattr(sys.modules.get('site'), 'ENABLE_USER_SITE', None),
     'frozen': getattr(sys, 'frozen', None),
     'meipass': getattr(sys, '_MEIPASS', None),
     'terminfo': os.environ.get('TERMINFO_DIRS'),
@@ -91,6 +92,7 @@ def test_defaults(project: Project) -> None:
         "stdout_layer": "BufferedWriter",
         "path_finder": False,
         "sys_path": [],
+        "user_site_enabled": None,
         "frozen": None,
         "meipass": None,
         # dynamic resolution on Debian: ncurses' own search order there
@@ -101,7 +103,9 @@ def test_defaults(project: Project) -> None:
 def test_every_key_changed(project: Project, tmp_path: Path) -> None:
     exe = _build(project, CHANGED)
     dump = tmp_path / "dump" / "nested"
-    proc = run_exe(exe, env=_env(DUMP_MODULES_HERE=str(dump)))
+    # No user site directory here, whatever the machine's home holds.
+    env = _env(DUMP_MODULES_HERE=str(dump), PYTHONUSERBASE=str(tmp_path / "nobase"))
+    proc = run_exe(exe, env=env)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     origin = str(exe.parent)
@@ -116,6 +120,7 @@ def test_every_key_changed(project: Project, tmp_path: Path) -> None:
         "stdout_layer": "FileIO",
         "path_finder": True,
         "sys_path": [f"{origin}/lib", "/opt/elsewhere"],
+        "user_site_enabled": True,
         "frozen": True,
         "meipass": origin,
         "terminfo": "/my/terminfo",
@@ -123,6 +128,44 @@ def test_every_key_changed(project: Project, tmp_path: Path) -> None:
     (dumped,) = dump.glob("modules-*")
     names = dumped.read_text().splitlines()
     assert "__main__" in names and "json" in names and names == sorted(names)
+
+
+ENVIRONMENT_AND_SITE = """
+ignore_environment = false
+no_site = false
+no_user_site_directory = false
+filesystem_importer = true
+sys_paths = ["$ORIGIN/lib"]
+"""
+
+
+def test_sys_paths_are_added_to_pythons_own_entries(project: Project, tmp_path: Path) -> None:
+    """Spec 7.3.3: sys_paths adds entries; PYTHONPATH, the user site directory and the
+    prefix's site-packages stay, in python's order, after them (issue 11, 5)."""
+    exe = _build(project, ENVIRONMENT_AND_SITE)
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    pythonpath = tmp_path / "pythonpath"
+    user_base = tmp_path / "userbase"
+    user_site = user_base / "lib" / version / "site-packages"
+    site_packages = exe.parent / "lib" / version / "site-packages"  # sys.prefix's
+    for directory in (pythonpath, user_site, site_packages):
+        directory.mkdir(parents=True)
+    env = _env(PYTHONPATH=f"{pythonpath}:relative", PYTHONUSERBASE=str(user_base))
+    proc = run_exe(exe, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    expected = [pythonpath, tmp_path / "relative", user_site, site_packages]
+    assert seen["sys_path"] == [str(exe.parent / "lib"), *map(str, expected)]
+    assert seen["user_site_enabled"] is True
+    # python in the same environment has the same entries of its own, in the same order.
+    code = "import json, site, sys; print(json.dumps([sys.path, site.ENABLE_USER_SITE]))"
+    python = getattr(sys, "_base_executable", sys.executable)  # a venv turns the user site off
+    reference = subprocess.run(
+        [python, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    python_path, enabled = json.loads(reference.stdout)
+    assert enabled is True
+    assert [p for p in python_path if p in map(str, expected[:3])] == list(map(str, expected[:3]))
 
 
 def test_existing_terminfo_dirs_is_kept_and_none_sets_nothing(project: Project) -> None:

@@ -68,3 +68,33 @@ def test_no_gpl_policy_keeps_permissive_libraries_only(project: Project) -> None
     assert "readline" not in names  # GNU readline is GPL-3+
     assert "license not known to be free of the GPL: GPL-3+" in err
     assert "_tkinter" not in names  # libtk's license is not known here: excluded, as the spec says
+
+
+def test_build_names_left_out_extension_modules_the_app_imports(project: Project) -> None:
+    """Issue 11, 9: the spec's minimal policy is kept, and the build says what will fail."""
+    run = 'mode = "eval"\ncode = "import socket"'
+    project.write("pyoxidizer.toml", config_text(run=run, extensions='policy = "minimal"'))
+    err = project.cli("build").stderr
+    assert (
+        "warning: module socket imports _socket, a standard-library extension module that is "
+        "not embedded ([[packaging_rule]] #1 (type = 'stdlib-extension-policy') leaves it out "
+        "(policy = 'minimal')), so that import will fail at run time" in err
+    )
+    assert 'includes = ["_socket"]' in err and "module selectors imports select" in err
+    failed = run_exe(project.exe())
+    assert "No module named '_socket'" in failed.stderr  # what the warning announced
+    rules = (
+        '[[packaging_rule]]\ntype = "stdlib-extensions-explicit-includes"\n'
+        'includes = ["_socket", "array", "math", "select"]\n'
+    )
+    project.write(
+        "pyoxidizer.toml", config_text(run=run, rules=rules, extensions='policy = "minimal"')
+    )
+    assert "warning" not in project.cli("build").stderr
+    assert run_exe(project.exe()).returncode == 0
+
+
+def test_default_init_config_builds_without_warnings(project: Project) -> None:
+    project.cli("init", "app")
+    proc = project.cli("build", "app")
+    assert "warning" not in proc.stderr, proc.stderr

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxidizer._proc import Runner, run
@@ -26,32 +27,55 @@ from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.writer import PayloadEntry
 from pyoxidizer.pythondist import Distribution
 
-# App-relative .py files and their .pyc headers carry this fixed time (1980-01-01, the
-# zip epoch) so builds are reproducible; editing a .py later changes its time, and Python
-# then recompiles it as usual.
+# App-relative files carry this fixed time (1980-01-01, the zip epoch), so builds are
+# reproducible. The .pyc files do not depend on it: they are hash-based (PEP 552).
 APP_FILE_MTIME = 315532800
 
+# The flags word of a .pyc header (PEP 552): bit 0 hash-based, bit 1 check the source.
+PYC_CHECKED_HASH = 0b11
+PYC_UNCHECKED_HASH = 0b01
 
-def _pyc_name(module: ModuleSource, dist: Distribution) -> str:
-    base = module.name.split(".")[-1] if not module.is_package else "__init__"
-    opt = f".opt-{module.optimize_level}" if module.optimize_level else ""
-    return f"__pycache__/{base}.{dist.cache_tag}{opt}.pyc"
+
+def _pyc(magic: bytes, flags: int, source_hash: bytes, code: bytes) -> bytes:
+    return magic + flags.to_bytes(4, "little") + source_hash + code
 
 
 def _module_files(
-    module: ModuleSource, directory: str, code: bytes, magic: bytes, dist: Distribution
+    module: ModuleSource, directory: str, code: bytes, magic: bytes, bytecode: AppBytecode
 ) -> dict[str, AppFile]:
+    """The files of an app-relative module; see "App-relative install locations" in
+    docs/user-guide.md for why each is what CPython will use, wherever the app is copied."""
     parts = module.name.split(".")
     pkg_dir = "/".join(parts if module.is_package else parts[:-1])
     prefix = f"{directory}/{pkg_dir}".rstrip("/")
-    source_name = "__init__.py" if module.is_package else f"{parts[-1]}.py"
-    mtime = APP_FILE_MTIME
-    header = magic + (0).to_bytes(4, "little") + mtime.to_bytes(4, "little")
-    header += (len(module.source) & 0xFFFFFFFF).to_bytes(4, "little")
+    base = "__init__" if module.is_package else parts[-1]
+    source_hash = bytecode.source_hashes[module.name]
+    if not module.include_source:
+        # No source: a sourceless .pyc at the module's own path, as compileall -b writes
+        # it. CPython runs it whatever its optimize level, and nothing can make it stale.
+        pyc = _pyc(magic, PYC_UNCHECKED_HASH, source_hash, code)
+        return {f"{prefix}/{base}.pyc": AppFile(pyc, mtime=APP_FILE_MTIME)}
+    # With the source: a checked hash-based .pyc (valid whatever the files' times after a
+    # copy or an extraction; an edited source is compiled again), named for the optimize
+    # level the interpreter runs at, so CPython uses it. It holds the code compiled at the
+    # rule's level, as an embedded module does.
+    opt = f".opt-{bytecode.optimize_level}" if bytecode.optimize_level else ""
+    pyc = _pyc(magic, PYC_CHECKED_HASH, source_hash, code)
     return {
-        f"{prefix}/{source_name}": AppFile(module.source, mtime=mtime),
-        f"{prefix}/{_pyc_name(module, dist)}": AppFile(header + code, mtime=mtime),
+        f"{prefix}/{base}.py": AppFile(module.source, mtime=APP_FILE_MTIME),
+        f"{prefix}/__pycache__/{base}.{bytecode.cache_tag}{opt}.pyc": AppFile(
+            pyc, mtime=APP_FILE_MTIME
+        ),
     }
+
+
+@dataclass(frozen=True)
+class AppBytecode:
+    """What app-relative .pyc files need besides each module's code."""
+
+    cache_tag: str  # the target's sys.implementation.cache_tag
+    optimize_level: int  # the interpreter's (embedded_python_config), not the rule's
+    source_hashes: Mapping[str, bytes] = field(default_factory=dict)  # per module name
 
 
 @dataclass
@@ -67,12 +91,16 @@ def materialise(
     dist: Distribution,
     strip_cache: Path | None,
     runner: Runner = run,
+    *,
+    app_bytecode: AppBytecode | None = None,
 ) -> Materialised:
     out = Materialised([], {})
+    bytecode = app_bytecode or AppBytecode(dist.cache_tag, 0)
     for module in collector.modules.values():
         if isinstance(module.location, AppRelative):
             location = module.location.directory
-            out.files.update(_module_files(module, location, codes[module.name], magic, dist))
+            code = codes[module.name]
+            out.files.update(_module_files(module, location, code, magic, bytecode))
             continue
         source = module.source if module.include_source else None
         out.entries.append(

@@ -20,6 +20,22 @@ from pyoxidizer._fs import atomic_write
 from pyoxidizer._proc import Runner, run
 from pyoxidizer.errors import BytecodeError
 
+# (name, level, fromlist or None, flags): one import a module's bytecode performs.
+Import = tuple[str, int, "tuple[str, ...] | None", int]
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What the target interpreter learnt about a module while compiling it."""
+
+    source_hash: bytes  # importlib.util.source_hash: the key of a hash-based .pyc
+    # (name, level, fromlist, flags) per import its bytecode performs; the flags are
+    # worker.IN_FUNCTION, GUARDED and DYNAMIC (see worker.imports_of).
+    imports: tuple[Import, ...]
+
+
+_FACTS = b"facts1:"  # cache key prefix of a job's marshalled facts (bump if they change)
+
 
 @dataclass(frozen=True)
 class CompileJob:
@@ -53,6 +69,7 @@ class BytecodeCompiler:
         self._dirty = False
         self.magic: bytes | None = self._cache.get(b"magic")
         self.compiled_count = 0
+        self._keys: dict[CompileJob, bytes] = {}
 
     def _load_cache(self) -> dict[bytes, bytes]:
         if self.cache_file is None or not self.cache_file.is_file():
@@ -65,17 +82,40 @@ class BytecodeCompiler:
 
     def compile(self, jobs: Sequence[CompileJob]) -> list[bytes | None]:
         """Bytecode per job; None for an optional job whose source does not compile."""
-        keys = [job.key() for job in jobs]
+        keys = [self._key(job) for job in jobs]
         todo = {k: j for k, j in zip(keys, jobs, strict=True) if not self._known(k, j)}
         missing = sorted(todo.items(), key=lambda kv: kv[1].name)
         if missing or self.magic is None:
             self._compile_missing([job for _, job in missing], [k for k, _ in missing])
         return [self._cache.get(k) or None for k in keys]
 
+    def facts(self, job: CompileJob) -> ModuleFacts | None:
+        """The facts of a job ``compile`` compiled; None if its source does not compile."""
+        raw = self._cache.get(_FACTS + self._key(job))
+        if not raw:
+            return None
+        source_hash, imports = marshal.loads(raw)
+        return ModuleFacts(
+            source_hash,
+            tuple(
+                (name, level, None if names is None else tuple(names), flags)
+                for name, level, names, flags in imports
+            ),
+        )
+
+    def _key(self, job: CompileJob) -> bytes:
+        # Remembered: facts() asks again for jobs compile() saw (a SHA-256 of every source).
+        key = self._keys.get(job)
+        if key is None:
+            key = self._keys[job] = job.key()
+        return key
+
     def _known(self, key: bytes, job: CompileJob) -> bool:
         # b"" records a source that failed to compile; only optional jobs may reuse that.
         cached = self._cache.get(key)
-        return cached is not None and (bool(cached) or job.optional)
+        if cached is None or _FACTS + key not in self._cache:
+            return False  # caches written before facts existed are compiled again, once
+        return bool(cached) or job.optional
 
     def _compile_missing(self, jobs: list[CompileJob], keys: list[bytes]) -> None:
         payload = marshal.dumps(
@@ -96,7 +136,7 @@ class BytecodeCompiler:
         if not proc.ok:
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise BytecodeError(f"the bytecode compiler ({self.python_exe}) failed: {tail[0]}")
-        results, magic = marshal.loads(proc.stdout)
+        results, magic, facts = marshal.loads(proc.stdout)
         fatal = [
             f"cannot normalise the bytecode of module {job.name!r} ({value}); this is a bug "
             "in pyoxidizer, please report it"
@@ -112,8 +152,9 @@ class BytecodeCompiler:
         ]
         if errors:
             raise BytecodeError("\n".join(errors))
-        for key, (status, code) in zip(keys, results, strict=True):
+        for key, (status, code), fact in zip(keys, results, facts, strict=True):
             self._cache[key] = code if status == "ok" else b""
+            self._cache[_FACTS + key] = fact
         self.magic = self._cache[b"magic"] = magic
         self.compiled_count += len(jobs)
         self._dirty = True

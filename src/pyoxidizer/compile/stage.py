@@ -8,7 +8,7 @@ from importlib import resources as importlib_resources
 
 from pyoxidizer._report import Reporter
 from pyoxidizer.collect.resources import ModuleSource
-from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
+from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob, ModuleFacts
 from pyoxidizer.config.location import AppRelative
 from pyoxidizer.runtime import contract
 
@@ -28,16 +28,25 @@ def co_filename(module: ModuleSource) -> str:
     return path if isinstance(module.location, AppRelative) else contract.ORIGIN_PREFIX + path
 
 
+def compile_job(m: ModuleSource) -> CompileJob:
+    return CompileJob(
+        m.name, m.source, co_filename(m), m.optimize_level, str(m.origin or ""), m.optional
+    )
+
+
+def module_facts(
+    modules: Sequence[ModuleSource], compiler: BytecodeCompiler
+) -> dict[str, ModuleFacts]:
+    """Source hash and imports of each module ``compile_modules`` compiled."""
+    found = ((m.name, compiler.facts(compile_job(m))) for m in modules)
+    return {name: facts for name, facts in found if facts is not None}
+
+
 def compile_modules(
     modules: Sequence[ModuleSource], compiler: BytecodeCompiler, reporter: Reporter
 ) -> list[bytes | None]:
     """Bytecode per module, in order; None for an optional module that does not compile."""
-    jobs = [
-        CompileJob(
-            m.name, m.source, co_filename(m), m.optimize_level, str(m.origin or ""), m.optional
-        )
-        for m in modules
-    ]
+    jobs = [compile_job(m) for m in modules]
     out: list[bytes | None] = []
     for start in range(0, len(jobs), COMPILE_CHUNK):
         out.extend(compiler.compile(jobs[start : start + COMPILE_CHUNK]))

@@ -509,15 +509,19 @@ static int pyox_handle_exception(void) {
     return interrupted ? -SIGINT : 1;
 }
 
+/* Like python without arguments: a terminal gets the interactive loop (with readline);
+ * any other stdin is read as a script, without prompts or echoed values. */
 static int pyox_run_repl(void) {
-    PyObject *readline = PyImport_ImportModule("readline");
-    if (readline) {
-        Py_DECREF(readline);
-    } else {
-        PyErr_Clear();
+    if (isatty(fileno(stdin))) {
+        PyObject *readline = PyImport_ImportModule("readline");
+        if (readline) {
+            Py_DECREF(readline);
+        } else {
+            PyErr_Clear();
+        }
     }
     PyCompilerFlags cf = _PyCompilerFlags_INIT;
-    return PyRun_InteractiveLoopFlags(stdin, "<stdin>", &cf) == 0 ? 0 : 1;
+    return PyRun_AnyFileExFlags(stdin, "<stdin>", 0, &cf) == 0 ? 0 : 1;
 }
 
 static int pyox_run(PyObject *bootstrap) {

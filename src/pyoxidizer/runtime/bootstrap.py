@@ -57,6 +57,30 @@ def install(values: object) -> None:
     _state.finder = finder
 
 
+def _pythonpath() -> "list[str]":
+    """PYTHONPATH's entries, absolute and normalised as python's getpath makes them."""
+    value = posix.environ.get(b"PYTHONPATH")
+    if not value:
+        return []
+    text = value.decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+    try:
+        cwd = posix.getcwd()
+    except OSError:
+        cwd = "/"
+    return [_abspath(entry, cwd) for entry in text.split(":")]
+
+
+def _abspath(path: str, cwd: str) -> str:
+    """posixpath.abspath, without importing posixpath for apps that never need it."""
+    parts: list[str] = []
+    for part in (path if path.startswith("/") else cwd + "/" + path).split("/"):
+        if part == "..":
+            parts = parts[:-1]
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
 def _origin() -> str:
     return _pyoxidizer.executable.rpartition("/")[0] or "/"
 
@@ -69,7 +93,15 @@ def _configure_sys(settings: "contract.RuntimeSettings") -> None:
         sys._MEIPASS = _origin()  # type: ignore[attr-defined]
     origin = _origin()
     paths = [p.replace("$ORIGIN", origin) for p in settings.sys_paths]
-    sys.path[:] = paths
+    # python's path calculation puts PYTHONPATH before the directories site adds; the
+    # launcher's empty search path skips that calculation, so it is done here.
+    if not sys.flags.ignore_environment:
+        paths += _pythonpath()
+    # sys_paths come first, where python puts a script's directory (the app's own code
+    # wins), then PYTHONPATH, then what site added (spec 7.3.3: entries are added).
+    sys.path[:] = [p for i, p in enumerate(paths) if p not in paths[:i]] + [
+        p for p in sys.path if p not in paths
+    ]
     if not settings.filesystem_importer:
         # Only the embedded importer (and CPython's builtin/frozen ones) may find modules.
         sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "PathFinder"]
@@ -124,10 +156,17 @@ def _write_modules_file(directory: str) -> None:
     import os
     import uuid
 
+    names = set(sys.modules)
+    for alias in ("__main__", "__mp_main__"):
+        # A module run as __main__ (mode = "module", multiprocessing's children) is in
+        # sys.modules under that alias only; a filter built from this list needs its name.
+        spec = getattr(sys.modules.get(alias), "__spec__", None)
+        if spec is not None:
+            names.add(spec.name)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"modules-{uuid.uuid4()}")
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write("".join(name + "\n" for name in sorted(sys.modules)))
+        fh.write("".join(name + "\n" for name in sorted(names)))
 
 
 def _find_main_spec(name: str) -> "ModuleSpec | None":
@@ -344,8 +383,11 @@ def _excepthook(
 ) -> None:
     # CPython's C traceback printer reads source lines from files only (before 3.13);
     # the traceback module asks linecache, which asks our loader.
-    import traceback
-
+    try:
+        import traceback
+    except ImportError:  # left out (pyoxidizer trim): python's own printer still works
+        sys.__excepthook__(exc_type, value, tb)
+        return
     traceback.print_exception(exc_type, value, tb)
 
 

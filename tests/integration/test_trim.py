@@ -1,0 +1,81 @@
+"""``pyoxidizer trim``: real apps trimmed to what their runs load, and what happens after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Project, config_text, run_exe
+
+APP = """
+import json, sqlite3, sys
+db = sqlite3.connect(":memory:")
+db.execute("create table t (x)")
+db.execute("insert into t values (?)", (sys.argv[1],))
+print(json.dumps(db.execute("select x from t").fetchall()))
+if "--csv" in sys.argv:
+    import csv
+    csv.writer(sys.stdout).writerow(["a", "b"])
+"""
+RULES = """
+# the app's own code (this comment must survive trim)
+[[packaging_rule]]
+type = "package-root"
+path = "src"
+packages = ["jsapp"]
+"""
+
+
+def _sizes(out: str) -> tuple[float, float]:
+    line = next(line for line in out.splitlines() if line.startswith("trimmed "))
+    before, after = line.split(": ", 1)[1].split(",")[0].split(" -> ")
+    return float(before.split()[0]), float(after.split()[0])
+
+
+def test_json_sqlite3_app_is_trimmed_and_a_trimmed_module_fails_loudly(
+    project: Project,
+) -> None:
+    project.write("src/jsapp/__init__.py", "")
+    project.write("src/jsapp/__main__.py", APP)
+    config = config_text(name="jsapp", rules=RULES, run='mode = "module"\nmodule = "jsapp"')
+    project.write("pyoxidizer.toml", config)
+    project.write("runs.txt", "# one run per line\n'two words'\n")
+    out = project.cli("trim", "--invocations", "runs.txt", "--", "hello").stdout
+    before, after = _sizes(out)
+    assert after < before / 2, out
+    exe = project.exe()
+    assert run_exe(exe, "hello").stdout == '[["hello"]]\n'
+    # A run that needs a module no recorded run loaded fails, naming it.
+    failed = run_exe(exe, "x", "--csv")
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines()[-1] == "ModuleNotFoundError: No module named 'csv'"
+    # The config keeps its text and gains one rule; the filter file says how it was made.
+    text = (project.root / "pyoxidizer.toml").read_text()
+    assert text.startswith(config) and text.count('type = "filter-include"') == 1
+    names = (project.root / "pyoxidizer-trim.txt").read_text()
+    assert "#   app 'two words'  (exit status 0)" in names
+    assert "\n_sqlite3\n" in names and "\njsapp.__main__\n" in names
+    # Trimming again with a run that needs csv: the file changes, the config does not.
+    out = project.cli("trim", "--", "x", "--csv").stdout
+    assert "the config already has the filter-include rule" in out
+    assert (project.root / "pyoxidizer.toml").read_text() == text
+    assert run_exe(exe, "x", "--csv").stdout == '[["x"]]\na,b\n'
+
+
+VICTIM = "import os\n\ndef f():\n    return undefined_name\n"
+
+
+@pytest.mark.network
+def test_trimmed_pyflakes_still_reports_the_same(project: Project, tmp_path: Path) -> None:
+    rules = '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "pyflakes==2.1.1"\n'
+    run = 'mode = "eval"\ncode = "from pyflakes.api import main; main()"'
+    project.write("pyoxidizer.toml", config_text(name="pyflakes", rules=rules, run=run))
+    victim = project.write("victim.py", VICTIM)
+    untrimmed = run_exe(project.build(), str(victim))
+    assert untrimmed.returncode == 1 and "imported but unused" in untrimmed.stdout
+    out = project.cli("trim", "--", str(victim)).stdout
+    before, after = _sizes(out)
+    assert after < before / 2, out
+    trimmed = run_exe(project.exe(), str(victim))
+    assert (trimmed.returncode, trimmed.stdout) == (untrimmed.returncode, untrimmed.stdout)
