@@ -13,7 +13,8 @@ from pathlib import Path
 from pyoxidizer import __version__
 from pyoxidizer.errors import PyOxidizerError
 
-SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu",)
+# The first is the default; the musl target needs a [[python_distribution]] archive for it.
+SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl")
 
 
 class ConsoleReporter:

@@ -19,20 +19,22 @@ from pyoxidizer.assemble.appdir import AppFile, assemble_app
 from pyoxidizer.assemble.materialise import AppBytecode, materialise
 from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.collect.rules.extensions import linked_extensions
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
 from pyoxidizer.compile.imports import extension_import_warnings
 from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
-from pyoxidizer.errors import NotImplementedFeatureError
+from pyoxidizer.errors import DistributionError
+from pyoxidizer.launcher import build_launcher
 from pyoxidizer.launcher.allocators import check_allocator
-from pyoxidizer.launcher.toolchain import LauncherProvider, ensure_launcher
+from pyoxidizer.launcher.toolchain import LauncherProvider
 from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
 from pyoxidizer.pythondist import Distribution, probe_host_distribution
+from pyoxidizer.pythondist.host import HOST_TARGET
 from pyoxidizer.pythondist.licenses import DebianSystem
-
-HOST_TARGET = "x86_64-unknown-linux-gnu"
+from pyoxidizer.pythondist.standalone import standalone_from_config
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,30 @@ class BuildOptions:
     verbose: bool = False
 
 
+@dataclass(frozen=True)
+class DistributionRequest:
+    """Which distribution a build needs: the config's section, for the build target."""
+
+    section: PythonDistributionConfig
+    target: str
+    default_python: str  # the interpreter running pyoxidizer: the zero-setup default
+    cache_dir: Path  # downloaded and extracted archives live here
+
+
 def resolve_distribution(
-    section: PythonDistributionConfig, default_python: str, runner: Runner
+    request: DistributionRequest, runner: Runner, reporter: Reporter
 ) -> Distribution:
+    section = request.section
     if section.local_path is not None or section.url is not None:
-        raise NotImplementedFeatureError(
-            "[[python_distribution]]: python-build-standalone archives (local_path/url) are "
-            "recognised but not implemented yet; use python_executable or omit the section"
+        return standalone_from_config(section, request.target, request.cache_dir, runner, reporter)
+    if request.target != HOST_TARGET:
+        raise DistributionError(
+            f"target {request.target} needs a python-build-standalone distribution built for "
+            f"it: add a [[python_distribution]] section with build_target = "
+            f'"{request.target}", local_path (or url) and sha256; a host interpreter '
+            f"builds for {HOST_TARGET} only"
         )
-    return probe_host_distribution(section.python_executable or default_python, runner)
+    return probe_host_distribution(section.python_executable or request.default_python, runner)
 
 
 def _system_libraries() -> Iterable[str]:
@@ -63,10 +80,10 @@ class BuildTools:
     """Everything the build runs or asks the machine; the defaults are the real ones."""
 
     runner: Runner = run
-    distribution: Callable[[PythonDistributionConfig, str, Runner], Distribution] = field(
+    distribution: Callable[[DistributionRequest, Runner, Reporter], Distribution] = field(
         default=resolve_distribution
     )
-    launcher: LauncherProvider = field(default=ensure_launcher)
+    launcher: LauncherProvider = field(default=build_launcher)
     system_libraries: Callable[[], Iterable[str]] = field(default=_system_libraries)
 
 
@@ -92,8 +109,11 @@ def build(
 ) -> BuildResult:
     """Build the app ``config`` describes, or say it is up to date."""
     reporter.stage(f"processing config file {config.path}")
-    dist = tools.distribution(config.python_distribution, options.default_python, tools.runner)
-    reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
+    request = DistributionRequest(
+        config.python_distribution, config.target, options.default_python, options.cache_dir
+    )
+    dist = tools.distribution(request, tools.runner, reporter)
+    reporter.stage(f"using Python distribution {dist.source} (CPython {dist.version_string})")
     check_allocator(config.embedded.raw_allocator, dist.cc)  # fail before writing anything
     build_path = config.build.build_path
     with exclusive_lock(
@@ -120,7 +140,8 @@ def _build_locked(
         system_libraries=tools.system_libraries,
         reporter=reporter,
     )
-    launcher, built = tools.launcher(dist, options.release, options.cache_dir)
+    builtins = linked_extensions(dist, collector)
+    launcher, built = tools.launcher(dist, options.release, options.cache_dir, builtins)
     reporter.stage(("linked launcher " if built else "reusing cached launcher ") + str(launcher))
     app_dir = app_dir_for(config, options.release)
     exe = app_dir / config.build.application_name

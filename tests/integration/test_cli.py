@@ -105,11 +105,24 @@ def test_unsupported_or_unusable_interpreters_are_refused(project: Project, tmp_
         _assert_clean_error(project.cli("build", check=False), "3.9", "supported versions are 3.10")
 
 
-def test_not_yet_implemented_features_say_so(project: Project) -> None:
+def test_distribution_archive_problems_are_one_line_errors(project: Project) -> None:
     archive = 'local_path = "cpython.tar.zst"\nsha256 = "' + "0" * 64 + '"\n'
     project.write("pyoxidizer.toml", "[[python_distribution]]\n" + archive + config_text())
+    _assert_clean_error(project.cli("build", check=False), "cpython.tar.zst does not exist")
+    (project.root / "cpython.tar.zst").write_bytes(b"not the archive")
     _assert_clean_error(
-        project.cli("build", check=False), "python_distribution", "not implemented yet"
+        project.cli("build", check=False),
+        "cpython.tar.zst has SHA-256 ",
+        "but the config's sha256 is " + "0" * 64,
+    )
+    project.write("pyoxidizer.toml", config_text())
+    _assert_clean_error(
+        project.cli("build", "--target", "x86_64-unknown-linux-musl", check=False),
+        "target x86_64-unknown-linux-musl needs a python-build-standalone distribution",
+    )
+    _assert_clean_error(
+        project.cli("build", "--target", "aarch64-unknown-linux-gnu", check=False),
+        "cannot build for target 'aarch64-unknown-linux-gnu'",
     )
 
 

@@ -18,6 +18,7 @@ from pyoxidizer.pythondist.licenses import (
     DistributionLicenses,
     archive_licenses,
     deb822_paragraphs,
+    distribution_licenses,
     extension_licenses,
     host_extension_licenses,
     parse_copyright,
@@ -27,6 +28,7 @@ from pyoxidizer.pythondist.licenses import (
     render_licenses,
     resolve_library,
 )
+from tests.standalone import python_json
 
 DEP5 = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -238,62 +240,34 @@ def test_render_host_report_marks_unknowns() -> None:
 
 # --- python-build-standalone annotations ----------------------------------------------------
 
-PYTHON_JSON: dict[str, object] = {
-    "version": "5",
-    "python_version": "3.9.1",
-    "licenses": ["Python-2.0", "CNRI-Python"],
-    "license_path": "licenses/LICENSE.cpython.txt",
-    "build_info": {
-        "extensions": {
-            "readline": [
-                {
-                    "variant": "default",
-                    "licenses": ["GPL-3.0"],
-                    "links": [
-                        {"name": "ncurses", "path_static": "x.a"},
-                        {"name": "readline", "path_static": "y.a"},
-                    ],
-                },
-                {
-                    "variant": "libedit",
-                    "licenses": ["BSD-3-Clause"],
-                    "links": [{"name": "edit", "path_static": "z.a"}],
-                },
-            ],
-            "_sqlite3": [
-                {
-                    "variant": "default",
-                    "license_public_domain": True,
-                    "links": [{"name": "sqlite3", "path_static": "s.a"}],
-                }
-            ],
-            "_uuid": [{"variant": "default", "links": [{"name": "uuid", "system": True}]}],
-            "math": [{"variant": "default", "links": []}],
-        }
-    },
-}
+PYTHON_JSON = python_json(5)
 
 
 def test_archive_annotations_are_used_as_they_are() -> None:
     archive = StandaloneArchive(Path("dist.tar.zst"), PYTHON_JSON)
     got = extension_licenses(archive)
     assert got["readline"].variant == "default"
-    assert got["readline"].library_names == ("ncurses", "readline")
-    assert got["readline"].licenses == ("GPL-3.0",)
+    assert got["readline"].library_names == ("ncursesw", "readline")
+    assert got["readline"].licenses == ("GPL-3.0-only", "X11")
     assert got["_sqlite3"].licenses == ("Public Domain",)
+    # libuuid is a system library but not part of the C library: its licence is unknown.
     assert got["_uuid"].licenses is None and got["_uuid"].libraries[0].link_type == "system"
-    assert got["math"].licenses == ()
-    variants = [(e.module, e.variant) for e in archive_licenses(archive).extensions]
+    # No annotation, and only parts of the C library linked: no library licence to know.
+    assert got["math"].licenses == () and got["_crypt"].licenses == ()
+    assert got["_json"].licenses == ()
+    variants = [
+        (e.module, e.variant) for e in archive_licenses(archive.info, "dist.tar.zst").extensions
+    ]
     assert ("readline", "libedit") in variants
 
 
 def test_render_archive_report_in_the_spec_format() -> None:
-    text = render_licenses(archive_licenses(StandaloneArchive(Path("d.tar.zst"), PYTHON_JSON)))
+    text = render_licenses(distribution_licenses(StandaloneArchive(Path("d.tar.zst"), PYTHON_JSON)))
     assert "Python Distribution Licenses: Python-2.0, CNRI-Python" in text
     expected = (
-        "readline\n--------\n\nDependency: ncurses\nLink Type: library\n\n"
+        "readline\n--------\n\nDependency: ncursesw\nLink Type: library\n\n"
         "Dependency: readline\nLink Type: library\n\n"
-        "Licenses: GPL-3.0\nLicense Info: https://spdx.org/licenses/GPL-3.0.html\n"
+        "Licenses: GPL-3.0-only, X11\nLicense Info: https://spdx.org/licenses/GPL-3.0-only.html\n"
     )
     assert expected in text
     assert "readline (libedit)\n------------------\n" in text

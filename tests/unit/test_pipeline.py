@@ -17,10 +17,10 @@ import pytest
 from pyoxidizer._report import SilentReporter
 from pyoxidizer._toml import loads
 from pyoxidizer.config.loader import validate_config
-from pyoxidizer.config.schema import Config, PythonDistributionConfig
+from pyoxidizer.config.schema import Config
 from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
-from pyoxidizer.pipeline import BuildOptions, BuildTools, build
+from pyoxidizer.pipeline import BuildOptions, BuildTools, DistributionRequest, build
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.runtime.contract import RuntimeSettings
 
@@ -57,7 +57,9 @@ class FakeToolchain:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, dist: Distribution, release: bool, cache_dir: Path) -> tuple[Path, bool]:
+    def __call__(
+        self, dist: Distribution, release: bool, cache_dir: Path, builtins: object = ()
+    ) -> tuple[Path, bool]:
         self.calls += 1
         launcher = cache_dir / "fake-launcher"
         launcher.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +102,7 @@ def setup(tmp_path: Path) -> tuple[Config, BuildOptions, BuildTools]:
     dist = _distribution(tmp_path / "dist")
 
     def distribution(
-        section: PythonDistributionConfig, default: str, runner: object
+        request: DistributionRequest, runner: object, reporter: object
     ) -> Distribution:
         return dist
 

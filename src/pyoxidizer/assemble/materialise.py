@@ -22,6 +22,7 @@ from pyoxidizer.collect.resources import (
     ResourceCollector,
     ResourceData,
 )
+from pyoxidizer.collect.rules.extensions import linked_extensions
 from pyoxidizer.config.location import AppRelative, Location
 from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.writer import PayloadEntry
@@ -140,17 +141,32 @@ def _is_license(relative_path: str) -> bool:
 def license_files(
     directory: str, collector: ResourceCollector, dist: Distribution
 ) -> dict[str, AppFile]:
-    """The distribution's license and every packaged distribution's license files."""
-    files: dict[str, AppFile] = {}
-    python_license = dist.stdlib_dir / "LICENSE.txt"
-    if python_license.is_file():
-        files[posixpath.join(directory, "python", "LICENSE.txt")] = AppFile(
-            python_license.read_bytes()
-        )
+    """The distribution's licenses and every packaged distribution's license files."""
+    files = _python_license_files(directory, collector, dist)
     for info in collector.dist_info.values():
         if _is_license(info.relative_path):
             project = info.directory.rsplit(".", 1)[0]  # "name-1.0.dist-info" -> "name-1.0"
             files[posixpath.join(directory, project, info.relative_path)] = AppFile(info.data)
+    return files
+
+
+def _python_license_files(
+    directory: str, collector: ResourceCollector, dist: Distribution
+) -> dict[str, AppFile]:
+    """CPython's license; for a standalone distribution also those of the libraries that
+    the linked extension modules bring (as PYTHON.json annotates them)."""
+    if dist.standalone is None:
+        texts = [dist.stdlib_dir / "LICENSE.txt"]
+    else:
+        parts = dist.standalone
+        paths = [parts.info.license_path] if parts.info.license_path else []
+        paths += [p for v in linked_extensions(dist, collector) for p in v.license_paths]
+        texts = [parts.path(p) for p in dict.fromkeys(paths)]
+    files: dict[str, AppFile] = {}
+    for text in texts:
+        if text.is_file():
+            name = "LICENSE.txt" if dist.standalone is None else text.name
+            files[posixpath.join(directory, "python", name)] = AppFile(text.read_bytes())
     return files
 
 

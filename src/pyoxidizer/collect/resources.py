@@ -45,6 +45,7 @@ class ExtensionModule:
     data: bytes | None  # shared object bytes; None for modules built into libpython
     origin: Path | None
     location: Location = EMBEDDED
+    variant: str | None = None  # a standalone distribution's variant, linked in as a builtin
 
     @property
     def builtin(self) -> bool:

@@ -1,5 +1,26 @@
 """The C launcher: its source and the logic that compiles, links and caches it."""
 
-from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_source
+from __future__ import annotations
 
-__all__ = ["ensure_launcher", "launcher_source"]
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyoxidizer.launcher.standalone import ensure_standalone_launcher
+from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_source
+from pyoxidizer.pythondist import Distribution
+from pyoxidizer.pythondist.pythonjson import ExtensionVariant
+
+__all__ = ["build_launcher", "ensure_launcher", "launcher_source"]
+
+
+def build_launcher(
+    dist: Distribution,
+    release: bool,
+    cache_dir: Path,
+    builtins: Sequence[ExtensionVariant] = (),
+) -> tuple[Path, bool]:
+    """The launcher for ``dist`` (a ``LauncherProvider``): a host interpreter's builtins are
+    fixed; a standalone distribution's are ``builtins``, linked in with zig."""
+    if dist.standalone is not None:
+        return ensure_standalone_launcher(dist, release, cache_dir, builtins)
+    return ensure_launcher(dist, release, cache_dir)

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,14 +120,36 @@ static void pyox_fail(const char *what) {
     fprintf(stderr, "%s: error: %s\n", pyox.exe[0] ? pyox.exe : "pyoxidizer-app", what);
 }
 
-/* Step 1: find and map our own file, validate the trailer and the index checksum. */
-static int pyox_map_self(void) {
+/* Step 1a: the path of the running executable: /proc/self/exe or, where /proc is not
+ * mounted (an empty chroot, a minimal container), the path execve() was given (AT_EXECFN),
+ * made absolute. */
+static int pyox_find_self(void) {
     ssize_t n = readlink("/proc/self/exe", pyox.exe, sizeof(pyox.exe) - 1);
-    if (n <= 0) {
-        pyox_fail("cannot resolve /proc/self/exe");
+    if (n > 0) {
+        pyox.exe[n] = '\0';
+        return 0;
+    }
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    if (fn == NULL || fn[0] == '\0') return -1;
+    size_t used = 0;
+    if (fn[0] != '/') {
+        if (getcwd(pyox.exe, sizeof(pyox.exe)) == NULL) return -1;
+        used = strlen(pyox.exe);
+        pyox.exe[used++] = '/';
+    }
+    if (used + strlen(fn) >= sizeof(pyox.exe)) return -1;
+    strcpy(pyox.exe + used, fn);
+    PYOX_TRACE("no /proc/self/exe; running %s (AT_EXECFN)", pyox.exe);
+    return 0;
+}
+
+/* Step 1b: map our own file, validate the trailer and the index checksum. */
+static int pyox_map_self(void) {
+    if (pyox_find_self() < 0) {
+        pyox.exe[0] = '\0';
+        pyox_fail("cannot find the running executable (/proc/self/exe, AT_EXECFN)");
         return -1;
     }
-    pyox.exe[n] = '\0';
     int fd = open(pyox.exe, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         pyox_fail("cannot open the executable to read its payload");

@@ -15,7 +15,7 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +32,7 @@ from pyoxidizer.launcher.allocators import (
 )
 from pyoxidizer.payload.format import c_header
 from pyoxidizer.pythondist import Distribution
+from pyoxidizer.pythondist.pythonjson import ExtensionVariant
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 
@@ -89,8 +90,17 @@ def launcher_source() -> bytes:
 class LauncherProvider(Protocol):
     """What the pipeline needs from a toolchain: a launcher for a distribution."""
 
-    def __call__(self, dist: Distribution, release: bool, cache_dir: Path) -> tuple[Path, bool]:
-        """(path of the launcher, whether it was built now rather than reused)."""
+    def __call__(
+        self,
+        dist: Distribution,
+        release: bool,
+        cache_dir: Path,
+        builtins: Sequence[ExtensionVariant] = (),
+    ) -> tuple[Path, bool]:
+        """(path of the launcher, whether it was built now rather than reused).
+
+        ``builtins`` are the extension modules a standalone distribution links in.
+        """
         ...
 
 
@@ -112,13 +122,14 @@ def cache_key(dist: Distribution, release: bool, archives: dict[str, Path] | Non
 class _Tools:
     """Runs the compiler and binutils in one work directory, turning failures into errors."""
 
-    def __init__(self, work: Path, runner: Runner) -> None:
+    def __init__(self, work: Path, runner: Runner, env: Mapping[str, str] | None = None) -> None:
         self.work = work
         self.runner = runner
+        self.env = env  # None: pyoxidizer's own environment
 
     def __call__(self, argv: Sequence[str], what: str, tool: str = "the C compiler") -> str:
         try:
-            proc = self.runner(argv, cwd=self.work)
+            proc = self.runner(argv, cwd=self.work, env=self.env)
         except OSError as exc:
             package = "gcc" if tool == "the C compiler" else "binutils"
             raise LauncherError(

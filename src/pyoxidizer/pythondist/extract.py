@@ -22,6 +22,7 @@ import zstandard
 from pyoxidizer._fs import staged_directory
 from pyoxidizer.errors import DistributionError
 from pyoxidizer.pythondist.host import Distribution, probe_host_distribution
+from pyoxidizer.pythondist.pythonjson import PythonJson, parse_python_json
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PYTHON_JSON = "python/PYTHON.json"
@@ -34,6 +35,11 @@ class StandaloneArchive:
 
     path: Path
     python_json: Mapping[str, Any]
+
+    @property
+    def info(self) -> PythonJson:
+        """PYTHON.json read by its documented schema (errors name the archive)."""
+        return parse_python_json(self.python_json, f"{self.path}: {PYTHON_JSON}")
 
 
 def resolve_distribution_argument(
@@ -107,13 +113,14 @@ def extract_distribution(dist: Distribution | StandaloneArchive, dest: Path) -> 
         raise DistributionError(f"{dest} already exists and is not an empty directory")
     with staged_directory(dest) as stage:
         if isinstance(dist, StandaloneArchive):
-            _extract_archive(dist.path, stage)
+            extract_archive_into(dist.path, stage)
         else:
             _copy_host(dist, stage)
     return dest
 
 
-def _extract_archive(path: Path, stage: Path) -> None:
+def extract_archive_into(path: Path, stage: Path) -> None:
+    """Every member of the archive at ``path`` into ``stage``, each checked first."""
     with open_archive(path) as tar:
         for member in tar:
             _check_member(path, member)

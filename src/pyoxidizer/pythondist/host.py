@@ -12,9 +12,15 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxidizer._proc import Runner, TimedOut, run
 from pyoxidizer.errors import DistributionError
+
+if TYPE_CHECKING:
+    from pyoxidizer.pythondist.standalone import StandaloneParts
+
+HOST_TARGET = "x86_64-unknown-linux-gnu"
 
 SUPPORTED = ((3, 10), (3, 11), (3, 12), (3, 13))
 
@@ -41,6 +47,15 @@ print(json.dumps({
 
 @dataclass(frozen=True)
 class Distribution:
+    """The CPython to embed.
+
+    Every stage reads the shared fields: ``python_exe`` runs on the build machine (it
+    compiles bytecode and runs pip), ``stdlib_dir``, ``version``, ``cache_tag`` and
+    ``ext_suffix`` describe what gets packaged. How the launcher is made differs: a host
+    interpreter (``standalone`` None) links its static libpython with its own compiler; a
+    python-build-standalone archive links its objects with zig for ``target``.
+    """
+
     python_exe: Path
     version: tuple[int, int, int]
     cache_tag: str
@@ -51,7 +66,19 @@ class Distribution:
     link_libs: tuple[str, ...]
     cc: tuple[str, ...]
     ext_suffix: str
-    builtin_modules: frozenset[str]
+    builtin_modules: frozenset[str]  # always compiled in (standalone: in_core or required)
+    target: str = HOST_TARGET
+    standalone: StandaloneParts | None = None
+
+    @property
+    def source(self) -> str:
+        """What the distribution is, for messages: the archive or the interpreter."""
+        return self.standalone.source if self.standalone else str(self.python_exe)
+
+    @property
+    def pip_command(self) -> tuple[str, ...]:
+        """The command that runs pip with this distribution's interpreter."""
+        return self.standalone.pip if self.standalone else (str(self.python_exe), "-m", "pip")
 
     @property
     def version_string(self) -> str:
@@ -63,6 +90,8 @@ class Distribution:
 
     def identity(self) -> str:
         """A key that changes when the installation (its static library) changes."""
+        if self.standalone is not None:
+            return self.standalone.sha256[:16]
         stat = self.static_lib.stat()
         text = f"{self.python_exe}|{self.version_string}|{stat.st_size}|{stat.st_mtime_ns}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]

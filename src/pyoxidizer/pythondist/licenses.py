@@ -24,13 +24,19 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pyoxidizer._elf import ElfInfo, elf_info, is_glibc_library, open_elf
 from pyoxidizer._proc import TimedOut, run
 from pyoxidizer.errors import AnalyzeError
 from pyoxidizer.pythondist.extract import PYTHON_JSON, StandaloneArchive
 from pyoxidizer.pythondist.host import Distribution
+from pyoxidizer.pythondist.pythonjson import (
+    C_LIBRARY_PARTS,
+    ExtensionVariant,
+    LinkEntry,
+    PythonJson,
+)
 
 HOST_SOURCE = "Debian copyright files of the linked libraries' packages (best effort)"
 ARCHIVE_SOURCE = f"the distribution's {PYTHON_JSON} annotations"
@@ -68,6 +74,18 @@ class ExtensionLicense:
     def library_names(self) -> tuple[str, ...]:
         return tuple(lib.name for lib in self.libraries)
 
+    @property
+    def own_libraries(self) -> tuple[LinkedLibrary, ...]:
+        """The libraries beyond the C library (its parts: libm, libdl, ...) and macOS's."""
+        return tuple(
+            lib
+            for lib in self.libraries
+            if not (
+                lib.link_type == "framework"
+                or (lib.link_type == "system" and lib.name in C_LIBRARY_PARTS)
+            )
+        )
+
 
 @dataclass(frozen=True)
 class DistributionLicenses:
@@ -96,53 +114,48 @@ def distribution_licenses(
     dist: Distribution | StandaloneArchive, system: HostSystem | None = None
 ) -> DistributionLicenses:
     if isinstance(dist, StandaloneArchive):
-        return archive_licenses(dist)
+        return archive_licenses(dist.info, str(dist.path))
+    if dist.standalone is not None:
+        return archive_licenses(dist.standalone.info, dist.standalone.source)
     return host_licenses(dist, system or DebianSystem())
 
 
 # --- python-build-standalone archives ---------------------------------------------------
 
 
-def archive_licenses(archive: StandaloneArchive) -> DistributionLicenses:
-    doc = archive.python_json
-    build_info = doc.get("build_info") or {}
-    extensions = build_info.get("extensions") or {} if isinstance(build_info, dict) else {}
+def archive_licenses(info: PythonJson, source: str) -> DistributionLicenses:
     variants = [
-        _archive_variant(name, variant)
-        for name, entries in sorted(extensions.items())
-        for variant in (entries if isinstance(entries, list) else [])
-        if isinstance(variant, dict)
+        _archive_variant(variant)
+        for name in sorted(info.extensions)
+        for variant in info.extensions[name]
     ]
-    licenses = doc.get("licenses")
     return DistributionLicenses(
-        description=f"{archive.path} (CPython {doc.get('python_version', 'unknown version')})",
+        description=f"{source} (CPython {info.python_version}, {info.target_triple})",
         source=ARCHIVE_SOURCE,
-        python_licenses=tuple(map(str, licenses)) if isinstance(licenses, list) else None,
-        python_license_path=_optional_str(doc.get("license_path")),
+        python_licenses=info.licenses,
+        python_license_path=info.license_path,
         extensions=tuple(variants),
     )
 
 
-def _archive_variant(name: str, variant: Mapping[str, Any]) -> ExtensionLicense:
-    links = tuple(_archive_link(link) for link in variant.get("links") or [])
-    names = variant.get("licenses")
-    if variant.get("license_public_domain"):
+def _archive_variant(variant: ExtensionVariant) -> ExtensionLicense:
+    links = tuple(_archive_link(link) for link in variant.links)
+    if variant.license_public_domain:
         licenses: tuple[str, ...] | None = ("Public Domain",)
-    elif isinstance(names, list):
-        licenses = tuple(map(str, names))
+    elif variant.licenses is not None:
+        licenses = variant.licenses
     else:
-        licenses = None if links else ()
+        # No licence annotation: unknown when it links a library of its own; nothing to
+        # know when it links only the system's (python-build-standalone writes no
+        # annotation for those).
+        licenses = None if variant.libraries else ()
     spdx = tuple(f"https://spdx.org/licenses/{n}.html" for n in licenses or () if " " not in n)
-    return ExtensionLicense(name, links, licenses, spdx, str(variant.get("variant", "default")))
+    return ExtensionLicense(variant.module, links, licenses, spdx, variant.variant)
 
 
-def _archive_link(link: Mapping[str, Any]) -> LinkedLibrary:
-    kind = "system" if link.get("system") else "framework" if link.get("framework") else "library"
-    return LinkedLibrary(str(link.get("name", "?")), kind)
-
-
-def _optional_str(value: object) -> str | None:
-    return str(value) if isinstance(value, str) else None
+def _archive_link(link: LinkEntry) -> LinkedLibrary:
+    kind = "system" if link.system else "framework" if link.framework else "library"
+    return LinkedLibrary(link.name, kind)
 
 
 # --- host interpreters: the I/O they need -----------------------------------------------

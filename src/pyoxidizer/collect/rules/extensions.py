@@ -1,7 +1,10 @@
 """The stdlib extension-module rules: which of the distribution's extension modules to embed.
 
-Modules compiled into libpython (``sys.builtin_module_names``) are always present; the
-others live in ``lib-dynload`` and are embedded as shared objects loaded from memory.
+With a host interpreter, modules compiled into libpython (``sys.builtin_module_names``) are
+always present; the others live in ``lib-dynload`` and are embedded as shared objects
+loaded from memory. With a standalone distribution every module is a builtin: the ones the
+rules select (in the variant they select) are linked into the launcher, with the modules
+the interpreter requires (``linked_extensions``); nothing is loaded from memory.
 """
 
 from __future__ import annotations
@@ -17,10 +20,18 @@ from pyoxidizer.config.rules import (
 from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.licenses import ExtensionLicense, extension_licenses
+from pyoxidizer.pythondist.pythonjson import ExtensionVariant
 
 
 def available_extensions(dist: Distribution) -> dict[str, ExtensionModule]:
     """Every extension module of the distribution, built-in or in lib-dynload."""
+    if dist.standalone is not None:
+        parts = dist.standalone
+        return {
+            name: ExtensionModule(name, None, None, variant=variants[0].variant)
+            for name in sorted(parts.info.extensions)
+            if (variants := parts.linkable_variants(name))
+        }
     found: dict[str, ExtensionModule] = {
         name: ExtensionModule(name, None, None) for name in dist.builtin_modules
     }
@@ -49,6 +60,9 @@ def apply_policy(rule: StdlibExtensionPolicy, ctx: RuleContext, label: str) -> i
     dist, collector = ctx.dist, ctx.collector
     policy = rule.policy
     available = available_extensions(dist)
+    if dist.standalone is not None:
+        for name, problem in sorted(dist.standalone.unlinkable.items()):
+            collector.skip("extension", name, label, f"cannot be linked in: {problem}")
     if policy == "minimal":
         return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, label)
     if policy == "all":
@@ -84,6 +98,7 @@ NON_GPL_LICENSES = frozenset(
         "OpenSSL",
         "PD",
         "PSF-2.0",
+        "Public Domain",  # python-build-standalone's license_public_domain
         "public-domain",
         "Sleepycat",
         "SSLeay",
@@ -94,8 +109,12 @@ NON_GPL_LICENSES = frozenset(
 
 
 def _policy_refusal(policy: str, info: ExtensionLicense | None) -> str | None:
-    """Why ``policy`` leaves an extension module out, or None to keep it."""
-    libraries = () if info is None else info.libraries
+    """Why ``policy`` leaves an extension module out, or None to keep it.
+
+    System libraries (parts of the C library such as libm or libdl) are not "additional
+    libraries" and carry no licence of their own to check.
+    """
+    libraries = () if info is None else info.own_libraries
     if policy == "no-libraries":
         if libraries:
             return "links " + ", ".join(lib.name for lib in libraries)
@@ -111,6 +130,13 @@ def _policy_refusal(policy: str, info: ExtensionLicense | None) -> str | None:
 
 
 def _check_known(names: list[str], dist: Distribution, label: str) -> None:
+    unlinkable = dist.standalone.unlinkable if dist.standalone is not None else {}
+    for name in names:
+        if name in unlinkable:
+            raise RuleError(
+                f"{label}: extension module {name} of {dist.source} cannot be linked in: "
+                f"{unlinkable[name]}"
+            )
     unknown = sorted(set(names) - available_extensions(dist).keys())
     if unknown:
         raise RuleError(
@@ -136,9 +162,41 @@ def apply_excludes(rule: StdlibExtensionsExplicitExcludes, ctx: RuleContext, lab
 
 
 def apply_variant(rule: StdlibExtensionVariant, ctx: RuleContext, label: str) -> int:
+    """Include ``extension`` in the variant ``variant`` (spec 7.3.5)."""
     dist = ctx.dist
-    raise RuleError(
-        f"{label}: extension {rule.extension!r} has no variant {rule.variant!r}: the host "
-        f"distribution {dist.python_exe} offers no extension-module variants "
-        "(available variants: none)"
-    )
+    if dist.standalone is None:
+        raise RuleError(
+            f"{label}: extension {rule.extension!r} has no variant {rule.variant!r}: the host "
+            f"distribution {dist.python_exe} offers no extension-module variants "
+            "(available variants: none)"
+        )
+    _check_known([rule.extension], dist, label)
+    offered = dist.standalone.linkable_variants(rule.extension)
+    if rule.variant not in (v.variant for v in offered):
+        names = ", ".join(v.variant for v in offered)
+        raise RuleError(
+            f"{label}: extension {rule.extension!r} has no variant {rule.variant!r} in "
+            f"{dist.source} (available variants: {names})"
+        )
+    module = ExtensionModule(rule.extension, None, None, variant=rule.variant)
+    ctx.collector.add(module, label)
+    return 1
+
+
+def linked_extensions(dist: Distribution, collector: ResourceCollector) -> list[ExtensionVariant]:
+    """The variants a standalone distribution's launcher links as builtins: what the rules
+    selected, plus what the interpreter needs (``required`` or in the core objects).
+    Empty for a host interpreter, whose builtins are fixed."""
+    if dist.standalone is None:
+        return []
+    parts = dist.standalone
+    chosen: list[ExtensionVariant] = []
+    for name in sorted(parts.info.extensions):
+        variants = parts.linkable_variants(name)
+        selected = collector.extensions.get(name)
+        if selected is not None and selected.data is None:
+            wanted = [v for v in variants if v.variant == selected.variant] or variants[:1]
+            chosen += wanted
+        elif variants and (variants[0].required or variants[0].in_core):
+            chosen.append(variants[0])
+    return chosen

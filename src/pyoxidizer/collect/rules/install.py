@@ -71,12 +71,31 @@ def _scratch(ctx: RuleContext, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(dir=ctx.work_dir, prefix=prefix))
 
 
+# PEP 600: pip asks a ``_manylinux`` module it can import which manylinux tags the machine
+# takes. pip runs here (a newer glibc), but a standalone gnu distribution's executables
+# must run where its glibc floor does: wheels for a newer glibc are not for them.
+_MANYLINUX_CAP = """\
+def manylinux_compatible(tag_major, tag_minor, tag_arch):
+    return (tag_major, tag_minor) <= {floor!r}
+"""
+
+
+def _pip_env(ctx: RuleContext) -> dict[str, str]:
+    parts = ctx.dist.standalone
+    floor = parts.info.glibc_floor if parts is not None else None
+    if floor is None:
+        return _env(ctx)
+    cap = _scratch(ctx, "manylinux-")
+    (cap / "_manylinux.py").write_text(_MANYLINUX_CAP.format(floor=floor))
+    return _env(ctx, {"PYTHONPATH": str(cap)})
+
+
 def _pip(args: list[str], rule: ResourceOptions, ctx: RuleContext, label: str) -> int:
     target = _scratch(ctx, "pip-")
-    cmd = [str(ctx.dist.python_exe), "-m", "pip", "install", "--target", str(target)]
+    cmd = [*ctx.dist.pip_command, "install", "--target", str(target)]
     cmd += ["--no-compile", "--no-warn-script-location", "--disable-pip-version-check"]
     cmd += ["-v"] if ctx.verbose else ["-q"]
-    _run([*cmd, *args], label, ctx, env=_env(ctx), cwd=ctx.config_dir)
+    _run([*cmd, *args], label, ctx, env=_pip_env(ctx), cwd=ctx.config_dir)
     # pip --target puts console scripts in bin/: they are not importable code.
     return add_site_dir(target, rule, ctx, label, skip=("bin",))
 
