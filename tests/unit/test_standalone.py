@@ -4,16 +4,22 @@ plan and generated inittab, the extension rules, and the archive cache (sha256, 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pyoxidizer._proc import run
 from pyoxidizer._report import SilentReporter
 from pyoxidizer._toml import loads
-from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.collect.linkcheck import glibc_floor_warnings, static_target_errors
+from pyoxidizer.collect.resources import DistInfoFile, ExtensionModule, ResourceCollector
 from pyoxidizer.collect.rules import RuleContext, apply_rule
 from pyoxidizer.collect.rules.extensions import available_extensions, linked_extensions
+from pyoxidizer.collect.rules.install import _pip_env
 from pyoxidizer.config.loader import validate_config
 from pyoxidizer.config.schema import PythonDistributionConfig
 from pyoxidizer.errors import DistributionError, LauncherError, RuleError
@@ -344,3 +350,61 @@ def test_an_archive_for_another_target_is_refused(tmp_path: Path) -> None:
             resolve_distribution(request, lambda *a, **k: None, SilentReporter())  # type: ignore[arg-type]
     finally:
         standalone.standalone_distribution = original
+
+
+# --- what a standalone executable can load ---------------------------------------------------
+
+ELF_DATA = Path(__file__).parent.parent / "data" / "elf"
+
+
+def test_compiled_extension_modules_are_refused_for_the_static_musl_target(tmp_path: Path) -> None:
+    musl = _dist(tmp_path, python_json(8, MUSL))
+    collector = ResourceCollector()
+    so = tmp_path / "_speedups.cpython-311-x86_64-linux-gnu.so"
+    collector.add(ExtensionModule("fastpkg._speedups", b"\x7fELF", so), "rule #3 (pip)")
+    record = b"fastpkg/__init__.py,,\nfastpkg/_speedups.cpython-311-x86_64-linux-gnu.so,,\n"
+    collector.add(DistInfoFile("FastPkg-1.0.dist-info", "RECORD", record), "rule #3 (pip)")
+    collector.add(ExtensionModule("_json", None, None, variant="default"), "rule #1")
+    (problem,) = static_target_errors(collector, musl)
+    assert problem.startswith("package FastPkg has the compiled extension module fastpkg._speedups")
+    assert "rule #3 (pip)" in problem and "no dynamic loader" in problem
+    assert GNU in problem  # what to do instead
+    assert static_target_errors(collector, _dist(tmp_path)) == []  # gnu loads them
+
+
+def test_objects_newer_than_the_glibc_floor_are_named(tmp_path: Path) -> None:
+    gnu = _dist(tmp_path)
+    collector = ResourceCollector()
+    data = (ELF_DATA / "dynamic-glibc").read_bytes()  # needs GLIBC_2.34
+    collector.add(ExtensionModule("pkg._new", data, None), "rule")
+    (warning,) = glibc_floor_warnings(collector, gnu)
+    assert warning.startswith(
+        "extension module pkg._new needs GLIBC_2.34, newer than the glibc 2.17"
+    )
+    assert glibc_floor_warnings(collector, _dist(tmp_path, python_json(8, MUSL))) == []
+
+
+def test_pip_gets_the_glibc_cap_and_the_static_interpreter_shim(tmp_path: Path) -> None:
+    def env_for(dist: Distribution) -> dict[str, str]:
+        ctx = RuleContext(dist, ResourceCollector(), False, tmp_path / "w", tmp_path, run)
+        return _pip_env(ctx)
+
+    gnu = Path(env_for(_dist(tmp_path))["PYTHONPATH"])
+    assert (gnu / "_manylinux.py").read_text().endswith("<= (2, 17)\n")
+    assert not (gnu / "sitecustomize.py").exists()
+    musl = Path(env_for(_dist(tmp_path, python_json(8, MUSL)))["PYTHONPATH"])
+    assert not (musl / "_manylinux.py").exists()
+    # A stand-in for pip's module whose ctypes probe raises as in a static interpreter.
+    fake = tmp_path / "fake" / "pip" / "_internal" / "utils"
+    fake.mkdir(parents=True)
+    for package in (fake.parent.parent, fake.parent, fake):
+        (package / "__init__.py").write_text("")
+    (fake / "glibc.py").write_text("def glibc_version_string_ctypes():\n    raise OSError\n")
+    code = "import pip._internal.utils.glibc as g; print(g.glibc_version_string_ctypes())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": f"{musl}:{tmp_path / 'fake'}"},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.stdout == "None\n", proc.stderr

@@ -10,13 +10,15 @@ names the fallback (keeping the package as files, with a ``file-based-packages``
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Mapping
 
 from pyoxidizer._elf import elf_info, open_elf
-from pyoxidizer.collect.resources import ResourceCollector
+from pyoxidizer.collect.resources import ExtensionModule, ResourceCollector
 from pyoxidizer.config.location import AppRelative
 from pyoxidizer.errors import PyOxidizerError
 from pyoxidizer.pythondist import Distribution
+from pyoxidizer.pythondist.host import HOST_TARGET
 
 
 def _needed(name: str, data: bytes) -> tuple[str | None, tuple[str, ...]]:
@@ -61,3 +63,79 @@ def warnings_for(missing: Mapping[str, tuple[str, ...]]) -> list[str]:
         "file-based-packages rule (packages = [...])"
         for label, libs in sorted(missing.items())
     ]
+
+
+# --- fully static targets ------------------------------------------------------------------
+
+
+def _owner(collector: ResourceCollector, ext: ExtensionModule) -> str:
+    """The project (from its dist-info RECORD) that installed ``ext``, else its package."""
+    file_name = ext.origin.name if ext.origin is not None else ""
+    installed_as = "/".join([*ext.name.split(".")[:-1], file_name])
+    for info in collector.dist_info.values():
+        if info.relative_path != "RECORD":
+            continue
+        for line in info.data.decode("utf-8", "replace").splitlines():
+            if line.split(",", 1)[0] == installed_as:
+                return "package " + info.directory.split("-", 1)[0]
+    return f"package {ext.name.split('.', 1)[0]}"
+
+
+def static_target_errors(collector: ResourceCollector, dist: Distribution) -> list[str]:
+    """Compiled extension modules and libraries that a fully static executable (musl)
+    could never load: there is no dynamic loader. One sentence each."""
+    parts = dist.standalone
+    if parts is None or not parts.info.static_crt:
+        return []
+    added = {(d.flavor, d.name): d.rule for d in collector.decisions if d.action != "skipped"}
+    problems = []
+    for ext in sorted(collector.extensions.values(), key=lambda e: e.name):
+        if ext.data is None:
+            continue  # a builtin of the distribution
+        rule = added.get(("extension", ext.name), "a packaging rule")
+        problems.append(
+            f"{_owner(collector, ext)} has the compiled extension module {ext.name} "
+            f"({rule}), which a fully static {dist.target} executable cannot load: it has "
+            "no dynamic loader. Use a pure-Python release or build of the package (many "
+            "have one, e.g. an sdist with its C speedups switched off), leave the package "
+            f"out, or build for {HOST_TARGET}, whose executables load binary wheels"
+        )
+    return problems
+
+
+_GLIBC_VERSION = re.compile(r"^GLIBC_(\d+)\.(\d+)")
+
+
+def glibc_floor_warnings(collector: ResourceCollector, dist: Distribution) -> list[str]:
+    """Objects a standalone gnu distribution's executable embeds that need a glibc newer
+    than the distribution's floor (a wheel for a newer glibc, or compiled on this machine)."""
+    parts = dist.standalone
+    floor = parts.info.glibc_floor if parts is not None else None
+    if floor is None:
+        return []
+    objects = [(f"extension module {e.name}", e.data) for e in collector.extensions.values()]
+    objects += [
+        (f"shared library {lib.relative_path}", lib.data)
+        for lib in collector.shared_libraries.values()
+    ]
+    warnings = []
+    for label, data in objects:
+        if data is None:
+            continue
+        try:
+            info = elf_info(open_elf(io.BytesIO(data), len(data), label), label)
+        except PyOxidizerError:
+            continue
+        needed = [
+            (int(m.group(1)), int(m.group(2)))
+            for need in info.version_needs
+            if (m := _GLIBC_VERSION.match(need.version))
+        ]
+        newest = max(needed, default=floor)
+        if newest > floor:
+            warnings.append(
+                f"{label} needs GLIBC_{newest[0]}.{newest[1]}, newer than the glibc "
+                f"{floor[0]}.{floor[1]} the {dist.target} distribution runs on: it will not "
+                "load on older systems (it was built for, or compiled on, a newer glibc)"
+            )
+    return warnings

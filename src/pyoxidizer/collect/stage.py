@@ -10,10 +10,16 @@ from pathlib import Path
 from pyoxidizer._proc import Runner
 from pyoxidizer._report import Reporter
 from pyoxidizer.collect.explain import explain
-from pyoxidizer.collect.linkcheck import unresolved_libraries, warnings_for
+from pyoxidizer.collect.linkcheck import (
+    glibc_floor_warnings,
+    static_target_errors,
+    unresolved_libraries,
+    warnings_for,
+)
 from pyoxidizer.collect.resources import ModuleSource, ResourceCollector
 from pyoxidizer.collect.rules import RuleContext, apply_rule
 from pyoxidizer.config.schema import Config
+from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.runtime.contract import SERVICES_MODULE
 
@@ -44,10 +50,14 @@ def collect_resources(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
+    static_problems = static_target_errors(collector, dist)
+    if static_problems:
+        raise RuleError("\n".join(static_problems))
     _add_runtime_services(collector)
     if _needs_link_check(collector):
         missing = unresolved_libraries(collector, dist, system_libraries())
         collector.warnings.extend(warnings_for(missing))
+        collector.warnings.extend(glibc_floor_warnings(collector, dist))
     for warning in collector.warnings:
         reporter.warn(warning)
     return collector

@@ -182,15 +182,14 @@ def _check_interpreter(python_exe: Path, info: PythonJson, source: str, runner: 
 
 
 def _pip_command(python_exe: Path, root: Path, info: PythonJson) -> tuple[str, ...]:
-    """``python -m pip`` when the archive installs pip, else pip's wheel bundled in ensurepip
-    (a wheel holding pip runs from its path, as pip documents)."""
+    """How to run pip with the archive's interpreter: ``python -m pip`` when the archive
+    installs pip, else the pip wheel ensurepip bundles (a wheel holding pip runs from its
+    path, as pip documents)."""
     stdlib = root / info.stdlib
-    if (stdlib / "site-packages" / "pip").is_dir():
-        return (str(python_exe), "-m", "pip")
     wheels = sorted((stdlib / "ensurepip" / "_bundled").glob("pip-*.whl"))
-    if wheels:
-        return (str(python_exe), str(wheels[-1] / "pip"))
-    return (str(python_exe), "-m", "pip")  # fails with "No module named pip" if it is used
+    if (stdlib / "site-packages" / "pip").is_dir() or not wheels:
+        return (str(python_exe), "-m", "pip")
+    return (str(python_exe), str(wheels[-1] / "pip"))
 
 
 def _link_problem(variant: ExtensionVariant, libc: str) -> str | None:

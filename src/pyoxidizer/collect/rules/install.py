@@ -23,6 +23,7 @@ from pyoxidizer.config.rules import (
     Virtualenv,
 )
 from pyoxidizer.errors import RuleError
+from pyoxidizer.pythondist.host import HOST_TARGET
 
 
 def ext_suffixes(ctx: RuleContext) -> tuple[str, ...]:
@@ -63,7 +64,19 @@ def _run(cmd: list[str], label: str, ctx: RuleContext, env: dict[str, str], cwd:
         raise RuleError(
             f"{label}: {' '.join(cmd[1:4])} ... failed (exit {proc.returncode})"
             + (f":\n{tail}" if tail else "")
+            + _static_hint(ctx)
         )
+
+
+def _static_hint(ctx: RuleContext) -> str:
+    parts = ctx.dist.standalone
+    if parts is None or not parts.info.static_crt:
+        return ""
+    return (
+        f"\n(the {ctx.dist.target} target is fully static and cannot load compiled extension "
+        "modules, so pip is offered no binary wheels for it; a package that installs only "
+        f"by compiling one cannot be used there: build for {HOST_TARGET} instead)"
+    )
 
 
 def _scratch(ctx: RuleContext, prefix: str) -> Path:
@@ -79,15 +92,48 @@ def manylinux_compatible(tag_major, tag_minor, tag_arch):
     return (tag_major, tag_minor) <= {floor!r}
 """
 
+# pip asks ctypes for glibc's version (ctypes.CDLL(None)), which raises in a fully static
+# interpreter, having no dynamic loader; pip's own build-dependency installs do it too. The
+# answer there is "no glibc": this sitecustomize makes pip's probe say so.
+_STATIC_INTERPRETER_PIP = """\
+import sys
+
+
+class _NoGlibcProbe:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != "pip._internal.utils.glibc":
+            return None
+        sys.meta_path.remove(cls)
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            module.glibc_version_string_ctypes = lambda: None
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _NoGlibcProbe)
+"""
+
 
 def _pip_env(ctx: RuleContext) -> dict[str, str]:
+    """The environment pip runs in, with the shims a standalone distribution needs."""
     parts = ctx.dist.standalone
-    floor = parts.info.glibc_floor if parts is not None else None
-    if floor is None:
+    if parts is None:
         return _env(ctx)
-    cap = _scratch(ctx, "manylinux-")
-    (cap / "_manylinux.py").write_text(_MANYLINUX_CAP.format(floor=floor))
-    return _env(ctx, {"PYTHONPATH": str(cap)})
+    shims = _scratch(ctx, "pip-shims-")
+    if parts.info.static_crt:
+        (shims / "sitecustomize.py").write_text(_STATIC_INTERPRETER_PIP)
+    floor = parts.info.glibc_floor
+    if floor is not None:
+        (shims / "_manylinux.py").write_text(_MANYLINUX_CAP.format(floor=floor))
+    return _env(ctx, {"PYTHONPATH": str(shims)})
 
 
 def _pip(args: list[str], rule: ResourceOptions, ctx: RuleContext, label: str) -> int:

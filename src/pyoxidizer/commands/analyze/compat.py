@@ -23,22 +23,27 @@ class DistroRelease:
     version: str  # the libc version the release ships
 
 
-# Sources: the libc6 package of each release on packages.debian.org (buster, bullseye,
-# bookworm, trixie) and packages.ubuntu.com (bionic, focal, jammy, noble); the release notes
-# of Red Hat Enterprise Linux 8 and 9 (AlmaLinux and Rocky Linux rebuild the same glibc);
+# Sources: the libc6 package of each release on packages.debian.org (jessie, stretch,
+# buster, bullseye, bookworm, trixie) and packages.ubuntu.com (xenial, bionic, focal, jammy,
+# noble); the release notes of Red Hat Enterprise Linux 7, 8 and 9 (CentOS 7, AlmaLinux and
+# Rocky Linux rebuild the same glibc);
 # the Fedora change pages "GLIBC 2.39/2.40/2.41" for Fedora 40/41/42; the Amazon Linux 2 and
 # 2023 package lists (glibc 2.26 and 2.34); Alpine Linux uses musl libc ("Running glibc
 # programs" on the Alpine wiki). Debian 12 was also checked on this project's machines:
 # os.confstr("CS_GNU_LIBC_VERSION") == "glibc 2.36".
 DISTRO_RELEASES: tuple[DistroRelease, ...] = (
+    DistroRelease("Debian", "8 (jessie)", "glibc", "2.19"),
+    DistroRelease("Debian", "9 (stretch)", "glibc", "2.24"),
     DistroRelease("Debian", "10 (buster)", "glibc", "2.28"),
     DistroRelease("Debian", "11 (bullseye)", "glibc", "2.31"),
     DistroRelease("Debian", "12 (bookworm)", "glibc", "2.36"),
     DistroRelease("Debian", "13 (trixie)", "glibc", "2.41"),
+    DistroRelease("Ubuntu", "16.04 LTS", "glibc", "2.23"),
     DistroRelease("Ubuntu", "18.04 LTS", "glibc", "2.27"),
     DistroRelease("Ubuntu", "20.04 LTS", "glibc", "2.31"),
     DistroRelease("Ubuntu", "22.04 LTS", "glibc", "2.35"),
     DistroRelease("Ubuntu", "24.04 LTS", "glibc", "2.39"),
+    DistroRelease("RHEL / CentOS", "7", "glibc", "2.17"),
     DistroRelease("RHEL / AlmaLinux / Rocky", "8", "glibc", "2.28"),
     DistroRelease("RHEL / AlmaLinux / Rocky", "9", "glibc", "2.34"),
     DistroRelease("Fedora", "40", "glibc", "2.39"),
