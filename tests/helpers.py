@@ -77,7 +77,11 @@ class Project:
 
     def build(self, *args: str) -> Path:
         self.cli("build", *args)
-        return self.exe(*(a for a in args if a == "--release" or not a.startswith("-")))
+        kept = [a for a in args if a == "--release" or not a.startswith("-")]
+        if "--target" in args:  # its value is not a path
+            target = args[args.index("--target") + 1]
+            kept = [a for a in kept if a != target] + ["--target", target]
+        return self.exe(*kept)
 
     def exe(self, *args: str) -> Path:
         out = self.cli("app-path", *args).stdout.strip()
