@@ -274,3 +274,53 @@ def distribution_section(target: str) -> str:
         f'[[python_distribution]]\nbuild_target = "{target}"\n'
         f'local_path = "{archive}"\nsha256 = "{sha256_file(archive)}"\n'
     )
+
+
+def upstream_shaped(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` (a PYTHON.json of this project's builder, format 8) as python-build-standalone's
+    own writer spells a format 7 one: no build_options; the inittab object among the core
+    objects and the inittab keys where the prose puts them (build_info.core); "NULL" init
+    functions; no licence keys on extensions without libraries; a shared libpython next to
+    the static one; test packages and Tcl paths listed; none of this project's own keys."""
+    out = copy.deepcopy(doc)
+    out["version"] = "7"
+    out.pop("build_options", None)
+    for key in [k for k in out if k.startswith("pyoxidizer_")]:
+        del out[key]
+    build_info = out["build_info"]
+    core = build_info["core"]
+    core["objs"] = [*core["objs"], build_info["inittab_object"]]
+    for key in ("inittab_object", "inittab_source", "inittab_cflags"):
+        core[key] = build_info.pop(key)
+    core["shared_lib"] = "install/lib/libpython3.11.so.1.0"
+    out["libpython_link_mode"] = "shared" if "glibc-dynamic" in out["crt_features"] else "static"
+    for variants in build_info["extensions"].values():
+        for variant in variants:
+            if variant["init_fn"] is None:
+                variant["init_fn"] = "NULL"
+            if not variant["licenses"] and not variant.get("license_public_domain"):
+                for key in ("licenses", "license_paths", "license_public_domain"):
+                    variant.pop(key, None)
+    out["python_stdlib_test_packages"] = ["test", "idlelib.idle_test", "tkinter.test"]
+    out["tcl_library_path"] = "install/lib"
+    out["tcl_library_paths"] = ["tcl8", "tcl8.6", "tk8.6"]
+    return out
+
+
+def rewrite_python_json(archive: Path, dest: Path, change: Any) -> str:
+    """A copy of ``archive`` whose PYTHON.json is ``change(doc)``; returns its sha256."""
+    with open(archive, "rb") as raw, open(dest, "wb") as sink:
+        reader = zstandard.ZstdDecompressor().stream_reader(raw)
+        writer = zstandard.ZstdCompressor(level=1).stream_writer(sink, closefd=False)
+        with (
+            tarfile.open(fileobj=reader, mode="r|") as tin,
+            tarfile.open(fileobj=writer, mode="w|") as tout,
+        ):
+            for member in tin:
+                data = tin.extractfile(member) if member.isfile() else None
+                if member.name == "python/PYTHON.json" and data is not None:
+                    new = json_bytes(change(json.loads(data.read())))
+                    member.size, data = len(new), io.BytesIO(new)
+                tout.addfile(member, data)
+        writer.flush(zstandard.FLUSH_FRAME)
+    return sha256_file(dest)

@@ -26,8 +26,7 @@ from pyoxidizer.compile.imports import extension_import_warnings
 from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import DistributionError
-from pyoxidizer.launcher import build_launcher
-from pyoxidizer.launcher.allocators import check_allocator
+from pyoxidizer.launcher import build_launcher, check_raw_allocator
 from pyoxidizer.launcher.toolchain import LauncherProvider
 from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
@@ -114,7 +113,7 @@ def build(
     )
     dist = tools.distribution(request, tools.runner, reporter)
     reporter.stage(f"using Python distribution {dist.source} (CPython {dist.version_string})")
-    check_allocator(config.embedded.raw_allocator, dist.cc)  # fail before writing anything
+    check_raw_allocator(config.embedded.raw_allocator, dist)  # fail before writing anything
     build_path = config.build.build_path
     with exclusive_lock(
         build_path / ".lock",

@@ -21,7 +21,14 @@ from pyoxidizer.payload.reader import locate_payload, read_payload
 from tests.helpers import Project, config_text, run_exe
 from tests.integration.test_isolation import _python_prefixes
 from tests.integration.test_packaging_rules import PYFLAKES_CONFIG, _reference
-from tests.standalone import GNU, MUSL, archive_for, distribution_section
+from tests.standalone import (
+    GNU,
+    MUSL,
+    archive_for,
+    distribution_section,
+    rewrite_python_json,
+    upstream_shaped,
+)
 
 # json, sqlite3, ssl, zlib, lzma, bz2, decimal, ctypes and hashlib, each used for real.
 STDLIB_TOUR = """\
@@ -180,3 +187,19 @@ def test_license_files_follow_what_is_linked(project: Project) -> None:
     assert not any("sqlite" in n or "readline" in n for n in names), names
     licenses = project.cli("python-distribution-licenses", str(archive_for(GNU))).stdout
     assert "readline" in licenses and "GPL-3.0" in licenses
+
+
+def test_an_archive_shaped_like_python_build_standalones_own(
+    project: Project, tmp_path: Path
+) -> None:
+    """The writer of python-build-standalone spells some keys differently from its prose;
+    a format-7 archive written its way builds and runs too (see upstream_shaped)."""
+    archive = tmp_path / "cpython-3.11-x86_64-unknown-linux-gnu-noopt-full.tar.zst"
+    sha = rewrite_python_json(archive_for(GNU), archive, upstream_shaped)
+    section = f'[[python_distribution]]\nlocal_path = "{archive}"\nsha256 = "{sha}"\n'
+    code = "import _json, _ssl, sys; print(sorted({'_json', '_ssl', 'builtins'} & set(sys.builtin_module_names)))"
+    project.write("pyoxidizer.toml", section + config_text(run=_eval(code)))
+    proc = run_exe(project.build())
+    assert proc.stdout == "['_json', '_ssl', 'builtins']\n", proc.stderr
+    licenses = project.cli("python-distribution-licenses", str(archive)).stdout
+    assert "CPython 3.11" in licenses and "_ssl" in licenses

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyoxidizer.launcher.standalone import ensure_standalone_launcher
+from pyoxidizer.launcher.allocators import check_allocator
+from pyoxidizer.launcher.standalone import check_standalone_allocator, ensure_standalone_launcher
 from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_source
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.pythonjson import ExtensionVariant
 
-__all__ = ["build_launcher", "ensure_launcher", "launcher_source"]
+__all__ = ["build_launcher", "check_raw_allocator", "ensure_launcher", "launcher_source"]
 
 
 def build_launcher(
@@ -24,3 +25,11 @@ def build_launcher(
     if dist.standalone is not None:
         return ensure_standalone_launcher(dist, release, cache_dir, builtins)
     return ensure_launcher(dist, release, cache_dir)
+
+
+def check_raw_allocator(name: str, dist: Distribution) -> None:
+    """Fail before anything is written if the launcher cannot honour ``raw_allocator``."""
+    if dist.standalone is None or name not in ("system", "jemalloc"):
+        check_allocator(name, dist.cc)  # the host's allocators; 'rust' and 'mimalloc' never
+    else:
+        check_standalone_allocator(name, dist.standalone)

@@ -28,8 +28,11 @@ from pathlib import Path, PurePosixPath
 from pyoxidizer._fs import publish
 from pyoxidizer._proc import Runner, run
 from pyoxidizer.errors import LauncherError
+from pyoxidizer.launcher.allocators import ALLOCATORS
 from pyoxidizer.launcher.toolchain import (
     HEADER_NAME,
+    _archive_identity,
+    _namespaced_archive,
     _remove_stale_work_dirs,
     _Tools,
     compile_command,
@@ -123,7 +126,12 @@ def _core_objects(parts: StandaloneParts) -> list[str]:
 
 
 def link_command(
-    dist: Distribution, plan: LinkPlan, objs: Sequence[Path], out: Path, release: bool
+    dist: Distribution,
+    plan: LinkPlan,
+    objs: Sequence[Path],
+    out: Path,
+    release: bool,
+    allocators: Sequence[Path] = (),
 ) -> list[str]:
     flags = ["-static"] if plan.static else ["-Wl,--export-dynamic"]
     return [
@@ -134,6 +142,7 @@ def link_command(
         str(out),
         *map(str, objs),
         *map(str, plan.objects),
+        *map(str, allocators),
         "-Wl,--start-group",
         *map(str, plan.archives),
         "-Wl,--end-group",
@@ -141,13 +150,44 @@ def link_command(
     ]
 
 
-def cache_key(dist: Distribution, plan: LinkPlan, release: bool) -> str:
+def cache_key(
+    dist: Distribution, plan: LinkPlan, release: bool, allocators: dict[str, Path]
+) -> str:
     h = hashlib.sha256(launcher_source())
     h.update(c_header().encode())
     h.update(plan.config_c.encode())
     h.update(dist.identity().encode())
     h.update(repr((LINK_RECIPE, release, dist.cc[2:], zig_version(), plan)).encode())
+    for name, path in sorted(allocators.items()):
+        h.update(f"|{name}={_archive_identity(path)}".encode())
     return h.hexdigest()[:20]
+
+
+# A raw allocator is linked when the archive carries a static library of it built for its
+# target (the build machine's libjemalloc is for another C library or a newer glibc).
+ALLOCATOR_LIBRARIES = {"jemalloc": ("build/lib/libjemalloc_pic.a", "build/lib/libjemalloc.a")}
+
+
+def standalone_allocators(parts: StandaloneParts) -> dict[str, Path]:
+    """Allocator name -> the archive's static library of it, for those it has."""
+    found = {}
+    for name, candidates in ALLOCATOR_LIBRARIES.items():
+        paths = [parts.path(c) for c in candidates if parts.path(c).is_file()]
+        if paths:
+            found[name] = paths[0]
+    return found
+
+
+def check_standalone_allocator(name: str, parts: StandaloneParts) -> None:
+    """Fail early, saying why, if a standalone launcher cannot use ``raw_allocator = name``
+    (``name`` is one the host launcher knows; its own check refuses the others)."""
+    if name in ALLOCATOR_LIBRARIES and name not in standalone_allocators(parts):
+        wanted = " or ".join(ALLOCATOR_LIBRARIES[name])
+        raise LauncherError(
+            f"[[embedded_python_config]]: raw_allocator = {name!r} needs {name} built for "
+            f"{parts.info.target_triple}, and {parts.source} has none ({wanted}); use "
+            "'system', or an archive that carries it"
+        )
 
 
 def ensure_standalone_launcher(
@@ -161,9 +201,11 @@ def ensure_standalone_launcher(
     parts = dist.standalone
     assert parts is not None
     plan = link_plan(parts, selected)
-    key = cache_key(dist, plan, release)
+    allocators = standalone_allocators(parts)
+    key = cache_key(dist, plan, release, allocators)
     libc = parts.libc
-    out = cache_dir / "launchers" / f"launcher-{dist.short_version}-{libc}-{key}"
+    suffix = "".join(f"-{name}" for name in allocators)
+    out = cache_dir / "launchers" / f"launcher-{dist.short_version}-{libc}{suffix}-{key}"
     if out.is_file():
         return out, False
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -176,13 +218,16 @@ def ensure_standalone_launcher(
         source.write_bytes(launcher_source())
         (tools.work / HEADER_NAME).write_text(c_header())
         launcher_obj = tools.work / "launcher.o"
-        tools(compile_command(dist, source, launcher_obj, release), "compiling the launcher")
+        compile_launcher = compile_command(dist, source, launcher_obj, release, allocators)
+        tools(compile_launcher, "compiling the launcher")
         config_c = tools.work / "config.c"
         config_c.write_text(plan.config_c)
         config_obj = tools.work / "config.o"
         tools(_inittab_command(dist, plan, config_c, config_obj), "compiling the inittab")
         linked = tools.work / "launcher"
-        link = link_command(dist, plan, [launcher_obj, config_obj], linked, release)
+        renamed = [_namespaced_archive(ALLOCATORS[n], p, tools) for n, p in allocators.items()]
+        objs = [launcher_obj, config_obj]
+        link = link_command(dist, plan, objs, linked, release, renamed)
         tools(link, f"linking the launcher with {len(selected)} builtin modules")
         if not linked.is_file():
             raise LauncherError(f"zig reported success but wrote no {linked}")

@@ -22,8 +22,14 @@ from pyoxidizer.collect.rules.extensions import available_extensions, linked_ext
 from pyoxidizer.collect.rules.install import _pip_env
 from pyoxidizer.config.loader import validate_config
 from pyoxidizer.config.schema import PythonDistributionConfig
-from pyoxidizer.errors import DistributionError, LauncherError, RuleError
-from pyoxidizer.launcher.standalone import link_plan, make_config_c
+from pyoxidizer.errors import (
+    DistributionError,
+    LauncherError,
+    NotImplementedFeatureError,
+    RuleError,
+)
+from pyoxidizer.launcher import check_raw_allocator
+from pyoxidizer.launcher.standalone import link_plan, make_config_c, standalone_allocators
 from pyoxidizer.pipeline import DistributionRequest, resolve_distribution
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.fetch import (
@@ -408,3 +414,19 @@ def test_pip_gets_the_glibc_cap_and_the_static_interpreter_shim(tmp_path: Path) 
         text=True,
     )
     assert proc.stdout == "None\n", proc.stderr
+
+
+def test_jemalloc_needs_one_built_for_the_target_in_the_archive(tmp_path: Path) -> None:
+    dist = _dist(tmp_path, python_json(8, MUSL))
+    assert dist.standalone is not None
+    check_raw_allocator("system", dist)
+    with pytest.raises(LauncherError, match="needs jemalloc built for x86_64-unknown-linux-musl"):
+        check_raw_allocator("jemalloc", dist)
+    with pytest.raises(NotImplementedFeatureError, match="'rust' does not apply"):
+        check_raw_allocator("rust", dist)
+    (tmp_path / "build" / "lib").mkdir(parents=True)
+    (tmp_path / "build" / "lib" / "libjemalloc_pic.a").write_bytes(b"!<arch>\n")
+    check_raw_allocator("jemalloc", dist)
+    assert standalone_allocators(dist.standalone) == {
+        "jemalloc": tmp_path / "build" / "lib" / "libjemalloc_pic.a"
+    }
