@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from tests.standalone import (
 
 # json, sqlite3, ssl, zlib, lzma, bz2, decimal, ctypes and hashlib, each used for real.
 STDLIB_TOUR = """\
-import bz2, ctypes, decimal, hashlib, json, lzma, sqlite3, ssl, sys, zlib
+import bz2, ctypes, decimal, hashlib, json, lzma, math, sqlite3, ssl, sys, zlib
 data = b"pyoxidizer " * 1000
 packed = [len(m.compress(data)) for m in (zlib, lzma, bz2)]
 assert all(m.decompress(m.compress(data)) == data for m in (zlib, lzma, bz2))
@@ -52,6 +53,7 @@ print(json.dumps({
     "cas": context.cert_store_stats()["x509_ca"],
     "sqlite": sqlite3.sqlite_version,
     "compressed": all(n < len(data) for n in packed),
+    "log2": math.log2(2.0 ** -1065),  # glibc's libm, not zig's compiler_rt (subnormals)
     "builtin": [m for m in ("_ssl", "_sqlite3", "_ctypes", "zlib") if m in sys.builtin_module_names],
 }))
 """
@@ -63,6 +65,7 @@ EXPECTED = {
     "blake2b": hashlib.blake2b(b"x").hexdigest()[:8],
     "ctypes": [8, "abc"],
     "compressed": True,
+    "log2": -1065.0,
     "builtin": ["_ssl", "_sqlite3", "_ctypes", "zlib"],
 }
 
@@ -203,3 +206,148 @@ def test_an_archive_shaped_like_python_build_standalones_own(
     assert proc.stdout == "['_json', '_ssl', 'builtins']\n", proc.stderr
     licenses = project.cli("python-distribution-licenses", str(archive)).stdout
     assert "CPython 3.11" in licenses and "_ssl" in licenses
+
+
+# CPython's own tests, run by its test runner (test.libregrtest) inside an executable built
+# on each distribution. These modules exercise the linked extension modules and the core;
+# tests that start sys.executable as a Python interpreter cannot work in an app (it is not
+# one), so those few test cases are ignored, on every distribution alike.
+CPYTHON_TESTS = [
+    "test_abc",
+    "test_array",
+    "test_audioop",
+    "test_base64",
+    "test_binascii",
+    "test_bisect",
+    "test_bz2",
+    "test_cmath",
+    "test_codecencodings_jp",
+    "test_codecs",
+    "test_collections",
+    "test_contextlib",
+    "test_copy",
+    "test_csv",
+    "test_dataclasses",
+    "test_datetime",
+    "test_decimal",
+    "test_dict",
+    "test_enum",
+    "test_float",
+    "test_fractions",
+    "test_functools",
+    "test_glob",
+    "test_grp",
+    "test_hashlib",
+    "test_heapq",
+    "test_int",
+    "test_itertools",
+    "test_json",
+    "test_list",
+    "test_long",
+    "test_lzma",
+    "test_math",
+    "test_memoryview",
+    "test_mmap",
+    "test_operator",
+    "test_pathlib",
+    "test_pickle",
+    "test_pwd",
+    "test_pyexpat",
+    "test_random",
+    "test_re",
+    "test_resource",
+    "test_select",
+    "test_set",
+    "test_shutil",
+    "test_ssl",
+    "test_statistics",
+    "test_string",
+    "test_struct",
+    "test_time",
+    "test_typing",
+    "test_unicodedata",
+    "test_uuid",
+    "test_xml_etree",
+    "test_xml_etree_c",
+    "test_zlib",
+    "test_zoneinfo",
+]
+STARTS_PYTHON = (
+    "*TestTool*",  # test_json: python -m json.tool
+    "*test_struct_cleans_up_at_runtime_shutdown",
+    "*test_failed_import_during_compiling",  # test_unicodedata
+    "*test_base64.TestMain*",
+)
+# musl accepts any locale name but has only UTF-8 and C character types, so re.LOCALE with
+# a Latin-1 locale cannot work: CPython fails these two on any musl system (Alpine too).
+MUSL_HAS_NO_LATIN1_LOCALE = ("*test_re.ReTests.test_locale_caching", "*test_locale_compiled")
+
+
+def _test_package(tmp_path: Path, target: str | None) -> Path:
+    """CPython's ``test`` package of the distribution, as files (its tests read data files
+    next to ``__file__``)."""
+    if target is None:
+        import test
+
+        return Path(test.__file__).parent.parent
+    import tarfile
+
+    import zstandard
+
+    root = tmp_path / "stdlib"
+    with open(archive_for(target), "rb") as raw:
+        reader = zstandard.ZstdDecompressor().stream_reader(raw)
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                parts = Path(member.name).parts
+                if (
+                    len(parts) > 5
+                    and parts[:3] == ("python", "install", "lib")
+                    and parts[4] == "test"
+                ):
+                    member.name = str(Path(*parts[4:]))
+                    tar.extract(member, root, filter="data")
+    return root
+
+
+def _uncompilable(stdlib: Path) -> list[str]:
+    """Test modules that are deliberately not valid Python (bad syntax samples)."""
+    bad = []
+    for path in sorted((stdlib / "test").rglob("*.py")):
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except (SyntaxError, ValueError):
+            bad.append(".".join(path.relative_to(stdlib).with_suffix("").parts))
+    return bad
+
+
+@pytest.mark.parametrize("target", [None, GNU, MUSL], ids=["host", "gnu", "musl"])
+def test_cpython_test_modules_pass_inside_the_executable(
+    project: Project, tmp_path: Path, target: str | None
+) -> None:
+    stdlib = _test_package(tmp_path, target)
+    rules = (
+        f'[[packaging_rule]]\ntype = "package-root"\npath = "{stdlib}"\npackages = ["test"]\n'
+        f"excludes = {json.dumps(_uncompilable(stdlib))}\n"
+        'install_location = "app-relative:lib"\n'
+    )
+    run = _eval("from test.libregrtest.main import main; main()")
+    config = config_text(run=run, rules=rules, embedded='sys_paths = ["$ORIGIN/lib"]')
+    project.write("pyoxidizer.toml", (distribution_section(target) if target else "") + config)
+    exe = project.build(*(["--target", target] if target else []))
+    patterns = STARTS_PYTHON + (MUSL_HAS_NO_LATIN1_LOCALE if target == MUSL else ())
+    ignores = [arg for pattern in patterns for arg in ("-i", pattern)]
+    proc = subprocess.run(
+        [str(exe), "-v", *ignores, *CPYTHON_TESTS],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        stdin=subprocess.DEVNULL,
+    )
+    summary = proc.stdout[proc.stdout.rfind("== Tests result") :]
+    assert proc.returncode == 0 and "Tests result: SUCCESS" in summary, proc.stdout[-3000:]
+    assert f"All {len(CPYTHON_TESTS)} tests OK." in proc.stdout
+    ran = sum(int(n) for n in re.findall(r"^Ran (\d+) tests? in", proc.stdout, re.M))
+    skipped = sum(int(n) for n in re.findall(r"^OK \(skipped=(\d+)\)", proc.stdout, re.M))
+    print(f"{target or 'host'}: {len(CPYTHON_TESTS)} modules, {ran} tests, {skipped} skipped")
+    assert ran > 5000

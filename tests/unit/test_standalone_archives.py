@@ -29,7 +29,12 @@ from pyoxidizer.errors import (
     RuleError,
 )
 from pyoxidizer.launcher import check_raw_allocator
-from pyoxidizer.launcher.standalone import link_plan, make_config_c, standalone_allocators
+from pyoxidizer.launcher.standalone import (
+    glibc_functions_c,
+    link_plan,
+    make_config_c,
+    standalone_allocators,
+)
 from pyoxidizer.pipeline import DistributionRequest, resolve_distribution
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.fetch import (
@@ -238,6 +243,18 @@ def test_link_plan_and_generated_inittab(tmp_path: Path) -> None:
     assert "NULL(void)" not in plan.config_c
     musl = _dist(tmp_path, python_json(8, MUSL))
     assert musl.standalone is not None and link_plan(musl.standalone, []).static
+
+
+def test_gnu_launchers_call_glibcs_math_and_memory_functions() -> None:
+    """zig's compiler_rt defines log, memcpy, ... weakly; these strong definitions call
+    glibc's own, at symbol versions within the 2.17 floor."""
+    text = glibc_functions_c()
+    assert 'extern double pyox_glibc_log(double x) __asm__("log@GLIBC_2.2.5");' in text
+    assert "double log(double x) { return pyox_glibc_log(x); }" in text
+    assert "void sincos(double x, double *s, double *c) { pyox_glibc_sincos(x, s, c); }" in text
+    assert '__asm__("memcpy@GLIBC_2.14")' in text
+    versions = {line.split("@")[1].split('"')[0] for line in text.splitlines() if "@GLIBC" in line}
+    assert versions == {"GLIBC_2.2.5", "GLIBC_2.14"}
 
 
 def test_config_c_is_deterministic() -> None:
