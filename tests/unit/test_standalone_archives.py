@@ -3,6 +3,7 @@ plan and generated inittab, the extension rules, and the archive cache (sha256, 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import subprocess
@@ -35,7 +36,15 @@ from pyoxidizer.launcher.standalone import (
     make_config_c,
     standalone_allocators,
 )
-from pyoxidizer.pipeline import DistributionRequest, resolve_distribution
+from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.reader import locate_payload, read_payload
+from pyoxidizer.pipeline import (
+    BuildOptions,
+    BuildTools,
+    DistributionRequest,
+    build,
+    resolve_distribution,
+)
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.fetch import (
     downloaded_archive,
@@ -447,3 +456,70 @@ def test_jemalloc_needs_one_built_for_the_target_in_the_archive(tmp_path: Path) 
     assert standalone_allocators(dist.standalone) == {
         "jemalloc": tmp_path / "build" / "lib" / "libjemalloc_pic.a"
     }
+
+
+# --- the pipeline with a standalone distribution (fake launcher) ----------------------------
+
+PIPELINE_CONFIG = """
+[[build]]
+application_name = "app"
+
+[[packaging_rule]]
+type = "stdlib-extension-policy"
+policy = "minimal"
+
+[[packaging_rule]]
+type = "stdlib-extensions-explicit-includes"
+includes = ["_ssl"]
+
+[[packaging_rule]]
+type = "stdlib"
+
+[[packaging_rule]]
+type = "write-license-files"
+path = "licenses"
+
+[[embedded_python_run]]
+mode = "eval"
+code = "print(1)"
+"""
+
+
+def test_the_pipeline_links_the_selection_and_embeds_no_extension(tmp_path: Path) -> None:
+    root = tmp_path / "python"
+    stdlib = root / "install" / "lib" / "python3.11"
+    (stdlib / "encodings").mkdir(parents=True)
+    (stdlib / "encodings" / "__init__.py").write_text("")
+    (root / "licenses").mkdir()
+    for name in ("LICENSE.cpython.txt", "LICENSE.openssl-3.txt", "LICENSE.sqlite.txt"):
+        (root / "licenses" / name).write_text(name)
+    fake = dataclasses.replace(
+        _dist(root, python_json(8, MUSL)),
+        python_exe=Path(sys.executable),
+        cache_tag=sys.implementation.cache_tag,
+    )
+    seen: list[list[str]] = []
+
+    def launcher(
+        dist: Distribution, release: bool, cache_dir: Path, builtins: Any = ()
+    ) -> tuple[Path, bool]:
+        seen.append(sorted(v.module for v in builtins))
+        path = cache_dir / "fake-launcher"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x7fELF fake")
+        return path, True
+
+    config = validate_config(loads(PIPELINE_CONFIG), tmp_path / "pyoxidizer.toml", MUSL)
+    tools = BuildTools(
+        distribution=lambda request, runner, reporter: fake,
+        launcher=launcher,
+        system_libraries=list,
+    )
+    options = BuildOptions(release=False, cache_dir=tmp_path / "cache", default_python="unused")
+    result = build(config, options, SilentReporter(), tools)
+    assert seen == [["_io", "_ssl", "_warnings", "builtins", "marshal", "posix", "sys"]]
+    assert "/x86_64-unknown-linux-musl/debug/" in str(result.exe)
+    payload, _ = locate_payload(result.exe.read_bytes())
+    assert read_payload(payload).by_kind(Kind.EXTENSION) == {}
+    licenses = sorted(p.name for p in (result.app_dir / "licenses" / "python").iterdir())
+    assert licenses == ["LICENSE.cpython.txt", "LICENSE.openssl-3.txt"]

@@ -135,7 +135,8 @@ def distribution_from_python_json(
         stdlib_dir=stdlib,
         dynload_dir=stdlib / "lib-dynload",
         include_dir=root / info.include,
-        static_lib=root / (info.core_static_lib or "build/core"),
+        # The host launcher's inputs; a standalone launcher links parts.info's instead.
+        static_lib=root / (info.core_static_lib or ""),
         link_libs=tuple(f"-l{link.name}" for link in info.core_links if link.system),
         cc=cc,
         ext_suffix=info.ext_suffix,
