@@ -98,10 +98,11 @@ done
       cmd=("${exe[$app-$kind]}")
       [ "$app" = pyflakes ] && cmd+=("$work/victim.py")
       size="$(stat -c %s "${exe[$app-$kind]}")"
-      rss="$( { /usr/bin/time -f %M "${cmd[@]}" >/dev/null; } 2>&1 | tail -1)"
+      # pyflakes exits 1 (it found a problem): that is the answer, not a failure.
+      rss="$( { /usr/bin/time -f %M "${cmd[@]}" >/dev/null || true; } 2>&1 | tail -1)"
       instr=-  # the allocation workload runs for seconds: hyperfine's times are steady enough
-      [ "$app" = alloc ] || instr="$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "${cmd[@]}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')"
+      [ "$app" = alloc ] || instr="$( { valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "${cmd[@]}" >/dev/null || true; } 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')"
       echo "| $app | $kind | $size | $rss | $instr |"
     done
   done
