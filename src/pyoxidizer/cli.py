@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyoxidizer import __version__
-from pyoxidizer.errors import PyOxidizerError
+from pyoxidizer.errors import ConfigError, PyOxidizerError, quote
 
 SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu",)
 
@@ -137,7 +138,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     path = write_new_config(args.path, args.python_code, args.pip_install)
     print(f"wrote {path}")
-    print(f"build and run it with: pyoxidizer run {args.path}")
+    print(f"build and run it with: pyoxidizer run {shlex.quote(str(args.path))}")
     return 0
 
 
@@ -247,12 +248,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "add":
             return _cmd_add(args)
         return _cmd_app_path(args)
+    except ConfigError as exc:
+        for problem in exc.problems:  # one line per problem
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
     except PyOxidizerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         # A file system or process failure not anticipated by a stage: still one line.
-        where = f": {exc.filename}" if exc.filename else ""
+        where = f": {quote(str(exc.filename))}" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
