@@ -23,11 +23,12 @@ from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
 from pyoxidizer.compile.stage import bootstrap_blob, compile_modules
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
-from pyoxidizer.errors import NotImplementedFeatureError
+from pyoxidizer.errors import DistributionError, NotImplementedFeatureError
 from pyoxidizer.launcher.allocators import check_allocator
 from pyoxidizer.launcher.toolchain import LauncherProvider, ensure_launcher
 from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
+from pyoxidizer.preflight import check_config
 from pyoxidizer.pythondist import Distribution, probe_host_distribution
 from pyoxidizer.pythondist.licenses import DebianSystem
 
@@ -91,15 +92,28 @@ def build(
 ) -> BuildResult:
     """Build the app ``config`` describes, or say it is up to date."""
     reporter.stage(f"processing config file {config.path}")
-    dist = tools.distribution(config.python_distribution, options.default_python, tools.runner)
+    dist = _distribution(config, options, tools)
     reporter.stage(f"using Python distribution {dist.python_exe} (CPython {dist.version_string})")
-    check_allocator(config.embedded.raw_allocator, dist.cc)  # fail before writing anything
+    # Fail before writing anything.
+    check_config(config, dist, tools.runner)
+    check_allocator(config.embedded.raw_allocator, dist.cc)
     build_path = config.build.build_path
     with exclusive_lock(
         build_path / ".lock",
         lambda: reporter.stage(f"waiting for another build using {build_path} to finish"),
     ):
         return _build_locked(config, dist, options, reporter, tools)
+
+
+def _distribution(config: Config, options: BuildOptions, tools: BuildTools) -> Distribution:
+    section = config.python_distribution
+    try:
+        return tools.distribution(section, options.default_python, tools.runner)
+    except DistributionError as exc:
+        if section.python_executable is None:
+            raise
+        where = f"{config.path}: [[python_distribution]]: key 'python_executable'"
+        raise DistributionError(f"{where}: {exc}") from None
 
 
 def _build_locked(
