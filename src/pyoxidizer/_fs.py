@@ -13,18 +13,36 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import secrets
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+# Seconds after which a temporary file or work directory can only be a killed writer's: no
+# write or launcher build takes this long.
+STALE_AFTER = 3600
+
 
 def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def remove_stale_temporaries(path: Path, max_age: float = STALE_AFTER) -> None:
+    """Remove the temporary files of ``path`` older than ``max_age`` seconds.
+
+    A killed writer leaves its ``.<name>.<random>.tmp`` behind; a live one's is younger.
+    """
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - leftover.lstat().st_mtime >= max_age:
+                leftover.unlink()
 
 
 def _sync_directory(directory: Path) -> None:
@@ -44,6 +62,7 @@ def _sync_directory(directory: Path) -> None:
 def atomic_output(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
     """A stream whose content replaces ``path`` only once it is completely written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     temporary = _temporary_name(path)
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:

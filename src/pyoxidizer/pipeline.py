@@ -7,6 +7,7 @@ to a ``Reporter``, and everything that runs programs or reads the machine comes 
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -124,10 +125,11 @@ def _build_locked(
     tools: BuildTools,
 ) -> BuildResult:
     reporter.stage("resolving Python resources from packaging rules")
+    _remove_work_dirs(config.build.build_path)
     collector = collect_resources(
         config,
         dist,
-        Path(tempfile.mkdtemp(dir=config.build.build_path, prefix="work-")),
+        Path(tempfile.mkdtemp(dir=config.build.build_path, prefix=WORK_PREFIX)),
         verbose=options.verbose,
         runner=tools.runner,
         system_libraries=tools.system_libraries,
@@ -146,6 +148,15 @@ def _build_locked(
     exe = assemble_app(app_dir, config.build.application_name, launcher, [payload, trailer], files)
     write_stamp(app_dir, stamp)
     return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
+
+
+WORK_PREFIX = "work-"
+
+
+def _remove_work_dirs(build_path: Path) -> None:
+    """Scratch space of builds that were killed: the build lock says none is running."""
+    for work in build_path.glob(WORK_PREFIX + "*"):
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _payload(

@@ -208,3 +208,13 @@ def test_python_executable_problems_name_the_key(
     assert str(info.value).startswith(
         f"{config.path}: [[python_distribution]]: key 'python_executable': Python interpreter"
     )
+
+
+def test_scratch_space_of_killed_builds_is_removed_by_the_next(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    killed = config.build.build_path / "work-killed"
+    (killed / "pip-x").mkdir(parents=True)
+    build(config, options, SilentReporter(), tools)
+    assert [p.name for p in config.build.build_path.iterdir() if p.name.startswith("work-")] == []
