@@ -934,3 +934,17 @@ def test_find_reports_where_it_looked(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"no pyoxidizer.toml found in {tmp_path} or any of its parent directories"
     )
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        '[[build]]\nbuild_path = "{long}"',
+        '[[python_distribution]]\npython_executable = "/{long}"',
+        '[[packaging_rule]]\ntype = "filter-include"\nfiles = ["{long}"]',
+    ],
+)
+def test_paths_longer_than_the_kernel_accepts(tmp_path: Path, section: str) -> None:
+    message = only_problem(tmp_path, BUILD + section.format(long="p" * 100_000) + "\n")
+    assert "must be a path of at most 4096 bytes (got 10000" in message
+    assert len(message) < 600

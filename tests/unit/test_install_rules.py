@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pyoxidizer._proc import run
+from pyoxidizer._proc import Completed, run
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.collect.rules.install import _copy_of_local_project
+from pyoxidizer.collect.rules.install import _copy_of_local_project, apply_pip_install_simple
+from pyoxidizer.config.rules import PipInstallSimple
 from pyoxidizer.pythondist import Distribution
 
 
@@ -53,3 +57,15 @@ def test_the_project_is_copied_without_the_build_directory(ctx: RuleContext) -> 
 )
 def test_other_requirements_are_passed_on(ctx: RuleContext, package: str) -> None:
     assert _copy_of_local_project(package, ctx) is None
+
+
+def test_pip_runs_with_tmpdir_in_the_scratch_space(ctx: RuleContext) -> None:
+    seen: dict[str, str] = {}
+
+    def runner(argv: Sequence[str], **kwargs: Any) -> Completed:
+        seen.update(kwargs["env"])
+        return Completed(tuple(argv), 0)
+
+    rule = PipInstallSimple(package="requests")
+    apply_pip_install_simple(rule, dataclasses.replace(ctx, runner=runner), "rule")
+    assert Path(seen["TMPDIR"]).parent == ctx.work_dir  # removed with it, even after a kill

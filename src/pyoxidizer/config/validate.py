@@ -371,6 +371,20 @@ def pip_arguments(value: object, origin: Path) -> tuple[str, ...]:
 # --- paths -------------------------------------------------------------------------------
 
 
+PATH_MAX = 4096  # bytes in a path the kernel accepts
+
+
+def path_text(value: object, origin: Path) -> str:
+    """A non-empty string short enough to be a path."""
+    text = nonempty_string(value, origin)
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size > PATH_MAX:
+        raise Invalid(
+            f"must be a path of at most {PATH_MAX} bytes (got {size} bytes: {quote(text)})"
+        )
+    return text
+
+
 def resolve_path(text: str, origin: Path) -> Path:
     """Expand ``$ORIGIN`` to the config directory and make ``text`` absolute against it."""
     path = Path(text.replace(ORIGIN_TOKEN, str(origin)))
@@ -378,7 +392,7 @@ def resolve_path(text: str, origin: Path) -> Path:
 
 
 def config_path(value: object, origin: Path) -> Path:
-    return resolve_path(nonempty_string(value, origin), origin)
+    return resolve_path(path_text(value, origin), origin)
 
 
 def relative_path_problem(text: str) -> str | None:
@@ -435,8 +449,10 @@ def string_table(value: object, origin: Path) -> dict[str, str]:
 
 
 def config_paths(value: object, origin: Path) -> tuple[Path, ...]:
-    return tuple(resolve_path(text, origin) for text in string_array(value, origin))
+    texts = [path_text(text, origin) for text in string_array(value, origin)]
+    return tuple(resolve_path(text, origin) for text in texts)
 
 
 def glob_patterns(value: object, origin: Path) -> tuple[str, ...]:
-    return tuple(str(resolve_path(text, origin)) for text in string_array(value, origin))
+    texts = [path_text(text, origin) for text in string_array(value, origin)]
+    return tuple(str(resolve_path(text, origin)) for text in texts)

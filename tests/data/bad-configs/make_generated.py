@@ -42,3 +42,15 @@ write(
     ["not valid UTF-8 text (byte"],
     b'[[build]]\napplication_name = "caf\xe9"\n',
 )
+write(
+    "python-executable-64k",
+    "a python_executable of 64 KiB, longer than any path",
+    ["[[python_distribution]] #1 | key 'python_executable' must be a path of at most 4096 bytes"],
+    HEAD.encode() + b'[[python_distribution]]\npython_executable = "/' + b"p" * 65535 + b'"\n',
+)
+write(
+    "build-path-64k",
+    "a build_path of 64 KiB",
+    ["[[build]] #2 | key 'build_path' must be a path of at most 4096 bytes"],
+    HEAD.encode() + b'[[build]]\nbuild_path = "' + b"b" * 65536 + b'"\n',
+)
