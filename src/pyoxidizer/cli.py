@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyoxidizer import __version__
-from pyoxidizer.errors import PyOxidizerError
+from pyoxidizer.errors import ConfigError, PyOxidizerError, quote, shorten
 
 SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu",)
 
@@ -150,7 +151,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     path = write_new_config(args.path, args.python_code, args.pip_install)
     print(f"wrote {path}")
-    print(f"build and run it with: pyoxidizer run {args.path}")
+    print(f"build and run it with: pyoxidizer run {shlex.quote(str(args.path))}")
     return 0
 
 
@@ -276,6 +277,16 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+# Errors quote at most 200 characters of a value; this bounds whatever else a message
+# carries (a tool's output, say), so no error line can be megabytes long.
+MAX_ERROR_LINE = 2000
+
+
+def _print_error(message: str) -> None:
+    lines = [shorten(line, MAX_ERROR_LINE) for line in message.splitlines() or [""]]
+    print("error: " + "\n".join(lines), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     own, app_args = _split_run_args(raw)
@@ -302,13 +313,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "trim":
             return _cmd_trim(args, app_args, "--" in raw, verbose)
         return _cmd_app_path(args)
+    except ConfigError as exc:
+        for problem in exc.problems:  # one line per problem
+            _print_error(problem)
+        return 1
     except PyOxidizerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(str(exc))
         return 1
     except OSError as exc:
         # A file system or process failure not anticipated by a stage: still one line.
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        where = f": {quote(str(exc.filename))}" if exc.filename else ""
+        _print_error(f"{exc.strerror or exc}{where}")
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -117,8 +118,11 @@ class _Tools:
         self.runner = runner
 
     def __call__(self, argv: Sequence[str], what: str, tool: str = "the C compiler") -> str:
+        # The compiler's temporary files go to the work directory, which is removed even
+        # after a killed build (as stale), rather than to /tmp.
+        env = {**os.environ, "TMPDIR": str(self.work)}
         try:
-            proc = self.runner(argv, cwd=self.work)
+            proc = self.runner(argv, cwd=self.work, env=env)
         except OSError as exc:
             package = "gcc" if tool == "the C compiler" else "binutils"
             raise LauncherError(
