@@ -60,3 +60,7 @@ class AppDistributionError(PyOxidizerError):
 
 class ProjectError(PyOxidizerError):
     """An existing Python project cannot be read by ``pyoxidizer add``."""
+
+
+class StandaloneBuildError(PyOxidizerError):
+    """A standalone CPython distribution cannot be built from the given sources and target."""

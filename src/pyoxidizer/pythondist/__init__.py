@@ -1,0 +1,1 @@
+"""Python distributions: host interpreters and python-build-standalone archives."""

@@ -1,0 +1,132 @@
+"""CPython 3.11: configured so every extension module it can build is compiled in statically.
+
+``MODULE_BUILDTYPE=static`` turns every ``Modules/Setup.stdlib`` module into a builtin. The
+modules 3.11 still builds through setup.py get explicit static rules in ``Setup.local``, and
+the ones this builder leaves out are listed there as ``*disabled*`` so setup.py builds nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .context import BuildContext
+from .recipes import Library
+from .workspace import Workspace
+
+INSTALL_PREFIX = "/install"
+
+# Modules left out on purpose, with the reason recorded in the archive's metadata.
+LEFT_OUT: dict[str, str] = {
+    "_tkinter": "Tcl/Tk is not built (a GUI toolkit has no place in a single-file executable)",
+    "_gdbm": "GNU dbm is not built (GPL, and rarely needed)",
+    "_dbm": "no ndbm or Berkeley DB library is built",
+    "nis": "NIS needs libnsl/libtirpc, which are not built (deprecated module)",
+}
+
+_SETUP_LOCAL = """\
+# Written by pyoxidizer: the modules CPython 3.11 would otherwise build with setup.py.
+*static*
+_ctypes _ctypes/_ctypes.c _ctypes/callbacks.c _ctypes/callproc.c _ctypes/stgdict.c \
+_ctypes/cfield.c -DHAVE_FFI_PREP_CIF_VAR=1 -DHAVE_FFI_PREP_CLOSURE_LOC=1 \
+-DHAVE_FFI_CLOSURE_ALLOC=1 -I{prefix}/include -lffi -ldl
+readline readline.c -I{prefix}/include -lreadline -lncursesw
+_curses _cursesmodule.c -DHAVE_NCURSESW=1 -D_XOPEN_SOURCE_EXTENDED=1 -I{prefix}/include \
+-lncursesw
+_curses_panel _curses_panel.c -DHAVE_NCURSESW=1 -D_XOPEN_SOURCE_EXTENDED=1 \
+-I{prefix}/include -lpanelw -lncursesw
+
+*disabled*
+{disabled}
+"""
+
+# Functions newer than glibc 2.17 that CPython's configure finds in zig's headers (which
+# declare everything) but that the 2.17 link stubs lack; answering "no" keeps the floor.
+_NEWER_THAN_GLIBC_2_17 = (
+    "copy_file_range",
+    "close_range",
+    "explicit_bzero",
+    "getrandom",
+    "memfd_create",
+    "pidfd_open",
+    "preadv2",
+    "pwritev2",
+    "renameat2",
+    "statx",
+    "fexecve",
+    "posix_spawn_file_actions_addclosefrom_np",
+    "eventfd",
+)
+
+
+@dataclass(frozen=True)
+class CPythonBuild:
+    """A finished CPython build tree and its installation."""
+
+    build_dir: Path
+    install_dir: Path
+    version: str
+
+
+def setup_local(prefix: Path) -> str:
+    return _SETUP_LOCAL.format(prefix=prefix, disabled="\n".join(sorted(LEFT_OUT)))
+
+
+def configure_args(ctx: BuildContext) -> list[str]:
+    args = [
+        f"--prefix={INSTALL_PREFIX}",
+        "--disable-shared",
+        "--disable-test-modules",
+        "--without-ensurepip",
+        "--with-system-expat",
+        "--with-system-ffi",
+        "--enable-loadable-sqlite-extensions",
+        f"--with-openssl={ctx.prefix}",
+        "--with-openssl-rpath=no",
+        "--with-readline=readline",
+        "--with-dbmliborder=",
+        "MODULE_BUILDTYPE=static",
+        # CPython's default optimisation without -g: smaller objects, faster builds.
+        "OPT=-DNDEBUG -fwrapv -O3 -Wall",
+    ]
+    if not ctx.toolchain.target.musl:
+        args += [f"ac_cv_func_{name}=no" for name in _NEWER_THAN_GLIBC_2_17]
+    return args
+
+
+def _environment(ctx: BuildContext) -> dict[str, str]:
+    include, lib = ctx.prefix / "include", ctx.prefix / "lib"
+    ldflags = f"-L{lib}" + (" -static" if ctx.toolchain.target.musl else "")
+    return {
+        "CFLAGS": "-fPIC",
+        "CPPFLAGS": f"-I{include}",
+        "LDFLAGS": ldflags,
+        # Only this prefix's .pc files: the host's would add its own include paths.
+        "PKG_CONFIG_LIBDIR": str(lib / "pkgconfig"),
+        "PKG_CONFIG_PATH": "",
+    }
+
+
+def build(
+    ctx: BuildContext, src: Path, work: Workspace, libraries: Sequence[Library]
+) -> CPythonBuild:
+    """Configure, build and install CPython into ``work.stage/python/install``."""
+    (src / "Modules" / "Setup.local").write_text(setup_local(ctx.prefix), encoding="utf-8")
+    env = _environment(ctx)
+    ctx.run("cpython", ["./configure", *configure_args(ctx)], src, env)
+    ctx.run("cpython", ["make", f"-j{ctx.jobs}"], src, env)
+    # make install lands in a fresh stage: nothing from an earlier run may reach the archive.
+    shutil.rmtree(work.stage, ignore_errors=True)
+    stage = work.stage / "python"
+    ctx.run("cpython", ["make", "install", f"DESTDIR={stage}"], src, env)
+    version = _version(src)
+    return CPythonBuild(src, stage / INSTALL_PREFIX.strip("/"), version)
+
+
+def _version(src: Path) -> str:
+    for line in (src / "Include" / "patchlevel.h").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#define PY_VERSION "):
+            return line.split('"')[1]
+    return "unknown"
