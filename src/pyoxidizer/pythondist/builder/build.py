@@ -82,9 +82,7 @@ def build_distribution(
     total = len(libraries) + 1
     for index, library in enumerate(libraries, start=1):
         _build_library(work, ctx, library, sources[library.source], f"({index}/{total})", timings)
-    python = sources["cpython"]
-    with timings.stage(f"building CPython {python.version} ({total}/{total})"):
-        build = cpython.build(ctx, work.fresh_copy("cpython", "cpython"), work, libraries)
+    build = _build_cpython(work, ctx, sources, libraries, f"({total}/{total})", timings)
     with timings.stage("collecting objects, metadata and licences"):
         stage_distribution(ctx, work, target, build, sources, libraries, recipes)
     with timings.stage(f"writing {request.output.name}"):
@@ -141,6 +139,27 @@ def _build_library(
         ctx.log_for(library.name).unlink(missing_ok=True)
         library.build(ctx, work.fresh_copy(library.source, library.name))
     work.write_stamp(library.name, key)
+
+
+def _build_cpython(
+    work: Workspace,
+    ctx: BuildContext,
+    sources: dict[str, SourceTarball],
+    libraries: list[Library],
+    counter: str,
+    timings: _Timings,
+) -> cpython.CPythonBuild:
+    python = sources["cpython"]
+    # Any change to a dependency or a recipe rebuilds CPython: it links them all.
+    key = step_key([recipe_digest(), *(f"{k}={s.sha256}" for k, s in sorted(sources.items()))])
+    if work.stamp_matches("cpython", key):
+        ctx.reporter.stage(f"reusing CPython {python.version} from an earlier run {counter}")
+        return cpython.existing(work, python.version)
+    with timings.stage(f"building CPython {python.version} {counter}"):
+        ctx.log_for("cpython").unlink(missing_ok=True)
+        build = cpython.build(ctx, work.fresh_copy("cpython", "cpython"), work, libraries)
+    work.write_stamp("cpython", key)
+    return build
 
 
 class _Timings:

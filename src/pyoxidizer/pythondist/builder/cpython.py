@@ -24,23 +24,27 @@ LEFT_OUT: dict[str, str] = {
     "_gdbm": "GNU dbm is not built (GPL, and rarely needed)",
     "_dbm": "no ndbm or Berkeley DB library is built",
     "nis": "NIS needs libnsl/libtirpc, which are not built (deprecated module)",
+    "xxlimited": "an example module, only buildable as a shared library",
+    "xxlimited_35": "an example module, only buildable as a shared library",
 }
 
-_SETUP_LOCAL = """\
-# Written by pyoxidizer: the modules CPython 3.11 would otherwise build with setup.py.
-*static*
-_ctypes _ctypes/_ctypes.c _ctypes/callbacks.c _ctypes/callproc.c _ctypes/stgdict.c \
-_ctypes/cfield.c -DHAVE_FFI_PREP_CIF_VAR=1 -DHAVE_FFI_PREP_CLOSURE_LOC=1 \
--DHAVE_FFI_CLOSURE_ALLOC=1 -I{prefix}/include -lffi -ldl
-readline readline.c -I{prefix}/include -lreadline -lncursesw
-_curses _cursesmodule.c -DHAVE_NCURSESW=1 -D_XOPEN_SOURCE_EXTENDED=1 -I{prefix}/include \
--lncursesw
-_curses_panel _curses_panel.c -DHAVE_NCURSESW=1 -D_XOPEN_SOURCE_EXTENDED=1 \
--I{prefix}/include -lpanelw -lncursesw
-
-*disabled*
-{disabled}
-"""
+# One line per module: makesetup has no continuation lines, and it copies any line holding a
+# "=" into the Makefile as a variable, so -D flags carry no values (they default to 1).
+_SETUP_LOCAL = (
+    "# Written by pyoxidizer: the modules CPython 3.11 would otherwise build with setup.py.\n"
+    "*static*\n"
+    "_ctypes _ctypes/_ctypes.c _ctypes/callbacks.c _ctypes/callproc.c _ctypes/stgdict.c "
+    "_ctypes/cfield.c -DHAVE_FFI_PREP_CIF_VAR -DHAVE_FFI_PREP_CLOSURE_LOC "
+    "-DHAVE_FFI_CLOSURE_ALLOC -I{prefix}/include -lffi -ldl\n"
+    "readline readline.c -I{prefix}/include -lreadline -lncursesw\n"
+    "_curses _cursesmodule.c -DHAVE_NCURSESW -D_XOPEN_SOURCE_EXTENDED -I{prefix}/include "
+    "-lncursesw\n"
+    "_curses_panel _curses_panel.c -DHAVE_NCURSESW -D_XOPEN_SOURCE_EXTENDED "
+    "-I{prefix}/include -lpanelw -lncursesw\n"
+    "\n"
+    "*disabled*\n"
+    "{disabled}\n"
+)
 
 # Functions newer than glibc 2.17 that CPython's configure finds in zig's headers (which
 # declare everything) but that the 2.17 link stubs lack; answering "no" keeps the floor.
@@ -121,8 +125,13 @@ def build(
     shutil.rmtree(work.stage, ignore_errors=True)
     stage = work.stage / "python"
     ctx.run("cpython", ["make", "install", f"DESTDIR={stage}"], src, env)
-    version = _version(src)
-    return CPythonBuild(src, stage / INSTALL_PREFIX.strip("/"), version)
+    return existing(work, _version(src))
+
+
+def existing(work: Workspace, version: str) -> CPythonBuild:
+    """The CPython build an earlier run left in the work directory."""
+    install = work.stage / "python" / INSTALL_PREFIX.strip("/")
+    return CPythonBuild(work.build_dir("cpython"), install, version)
 
 
 def _version(src: Path) -> str:

@@ -22,6 +22,7 @@ from .setupfiles import (
     inittab,
     makefile_variables,
     module_link_words,
+    module_states,
 )
 
 # makesetup's order: Setup.local first, so its rules win.
@@ -40,10 +41,14 @@ class ModuleLayout:
     extensions: tuple[Extension, ...]
     archives: Mapping[str, Path]
     object_sources: Mapping[str, str]
+    not_built: Mapping[str, str]
 
 
 def collect_modules(
-    build_dir: Path, prefix: Path, licenses: Mapping[str, LicenseInfo]
+    build_dir: Path,
+    prefix: Path,
+    licenses: Mapping[str, LicenseInfo],
+    left_out: Mapping[str, str],
 ) -> ModuleLayout:
     """Read the build tree's decisions and map every built module to its files."""
     rules = effective_rules((name, _read(build_dir / name)) for name in SETUP_FILES)
@@ -66,7 +71,25 @@ def collect_modules(
         extensions.append(ext)
     core = _core_objects(build_dir, claimed, _library_members(build_dir, variables))
     links = tuple(Link(w[2:]) for w in _core_link_words(variables) if w.startswith("-l"))
-    return ModuleLayout(core, links, tuple(extensions), archives, object_sources)
+    missing = _not_built(variables, set(table), left_out)
+    return ModuleLayout(core, links, tuple(extensions), archives, object_sources, missing)
+
+
+_STATE_REASONS = {
+    "missing": "configure did not find the library or header it needs for this target",
+    "disabled": "disabled at configure time (test modules are not built)",
+}
+
+
+def _not_built(
+    variables: Mapping[str, str], built: set[str], left_out: Mapping[str, str]
+) -> dict[str, str]:
+    """Every module CPython knows but did not build, with the reason (n/a ones are skipped)."""
+    reasons = {name: why for name, why in left_out.items() if name not in built}
+    for name, state in module_states(variables).items():
+        if name not in built and state in _STATE_REASONS:
+            reasons.setdefault(name, _STATE_REASONS[state])
+    return dict(sorted(reasons.items()))
 
 
 def _read(path: Path) -> str:

@@ -120,3 +120,16 @@ def inittab(config_c: str) -> dict[str, str | None]:
     for name, function in _INITTAB_ENTRY.findall(config_c):
         table[name] = None if function == "NULL" else function
     return table
+
+
+_STATE = re.compile(r"^MODULE_([A-Z0-9_]+)_STATE$")
+
+
+def module_states(variables: Mapping[str, str]) -> dict[str, str]:
+    """Module name -> configure's verdict (yes, missing, disabled, n/a) from MODULE_*_STATE."""
+    states = {}
+    for key, value in variables.items():
+        found = _STATE.match(key)
+        if found:
+            states[found.group(1).lower()] = value.strip()
+    return states

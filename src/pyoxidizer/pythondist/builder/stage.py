@@ -51,11 +51,14 @@ def stage_distribution(
 ) -> None:
     """Fill ``work.stage/python`` with everything but the install tree (already there)."""
     root = work.stage / "python"
+    for stale in root.iterdir():
+        if stale.name != "install":
+            _remove(stale)
     scrub_install(build.install_dir, str(work.root))
     facts = interpreter_facts(
         ctx, build.install_dir / "bin" / _exe(build), work.target_dir, str(work.root)
     )
-    layout = collect_modules(build.build_dir, ctx.prefix, by_link_name(libraries))
+    layout = collect_modules(build.build_dir, ctx.prefix, by_link_name(libraries), LEFT_OUT)
     _copy_build_files(root, build.build_dir, ctx.prefix, layout)
     _write_licenses(root, work, build, libraries)
     (root / "build" / "run_tests.py").write_text(_RUN_TESTS, encoding="utf-8")
@@ -71,11 +74,18 @@ def stage_distribution(
         stdlib_test_packages=_test_packages(build.install_dir, build.version),
         python_exe=f"install/bin/{_exe(build)}",
         platform_config=_platform_config(build, facts.config_vars),
-        left_out=LEFT_OUT,
+        left_out=layout.not_built,
         sources_file="SOURCES.json",
     )
     _write_json(root / "PYTHON.json", python_json(dist))
     _write_json(root / "SOURCES.json", _sources_doc(sources, recipes, target))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _exe(build: CPythonBuild) -> str:
