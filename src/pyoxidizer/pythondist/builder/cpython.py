@@ -104,7 +104,9 @@ def _environment(ctx: BuildContext) -> dict[str, str]:
     include, lib = ctx.prefix / "include", ctx.prefix / "lib"
     ldflags = f"-L{lib}" + (" -static" if ctx.toolchain.target.musl else "")
     return {
-        "CFLAGS": "-fPIC",
+        # zig makes __DATE__/__TIME__ (getbuildinfo.c) an error; with SOURCE_DATE_EPOCH set
+        # they expand to that fixed date, so the warning has nothing left to protect.
+        "CFLAGS": "-fPIC -Wno-date-time",
         "CPPFLAGS": f"-I{include}",
         "LDFLAGS": ldflags,
         # Only this prefix's .pc files: the host's would add its own include paths.
