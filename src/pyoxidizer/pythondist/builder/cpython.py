@@ -1,6 +1,7 @@
 """CPython 3.11: configured so every extension module it can build is compiled in statically.
 
-``MODULE_BUILDTYPE=static`` turns every ``Modules/Setup.stdlib`` module into a builtin. The
+Modules/Setup.stdlib is switched on and ``MODULE_BUILDTYPE=static`` turns every module in it
+into a builtin. The
 modules 3.11 still builds through setup.py get explicit static rules in ``Setup.local``, and
 the ones this builder leaves out are listed there as ``*disabled*`` so setup.py builds nothing.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...errors import StandaloneBuildError
 from .context import BuildContext
 from .recipes import Library
 from .workspace import Workspace
@@ -115,10 +117,28 @@ def _environment(ctx: BuildContext) -> dict[str, str]:
     }
 
 
+# On Linux, CPython 3.11's configure leaves Modules/Setup.stdlib out of makesetup's inputs (only
+# the WebAssembly platforms use it) and builds those modules with setup.py as shared libraries.
+_SETUP_STDLIB_OFF = "  *) :\n    MODULES_SETUP_STDLIB=\n ;;"
+_SETUP_STDLIB_ON = "  *) :\n    MODULES_SETUP_STDLIB=Modules/Setup.stdlib\n ;;"
+
+
+def use_setup_stdlib(configure: str) -> str:
+    """``configure`` with Modules/Setup.stdlib turned on for every platform."""
+    if _SETUP_STDLIB_OFF not in configure:
+        raise StandaloneBuildError(
+            "CPython's configure script lacks the MODULES_SETUP_STDLIB switch this recipe "
+            "turns on (is it CPython 3.11?)."
+        )
+    return configure.replace(_SETUP_STDLIB_OFF, _SETUP_STDLIB_ON)
+
+
 def build(
     ctx: BuildContext, src: Path, work: Workspace, libraries: Sequence[Library]
 ) -> CPythonBuild:
     """Configure, build and install CPython into ``work.stage/python/install``."""
+    configure = src / "configure"
+    configure.write_text(use_setup_stdlib(configure.read_text(encoding="utf-8")), encoding="utf-8")
     (src / "Modules" / "Setup.local").write_text(setup_local(ctx.prefix), encoding="utf-8")
     env = _environment(ctx)
     ctx.run("cpython", ["./configure", *configure_args(ctx)], src, env)

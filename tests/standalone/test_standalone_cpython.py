@@ -1,0 +1,42 @@
+"""The CPython recipe's generated inputs: makesetup-safe Setup.local, Setup.stdlib switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyoxidizer.errors import StandaloneBuildError
+from pyoxidizer.pythondist.builder.cpython import LEFT_OUT, setup_local, use_setup_stdlib
+from pyoxidizer.pythondist.builder.setupfiles import parse_setup
+
+CONFIGURE = """\
+case $ac_sys_system in #(
+  Emscripten) :
+    MODULES_SETUP_STDLIB=Modules/Setup.stdlib ;; #(
+  *) :
+    MODULES_SETUP_STDLIB=
+ ;;
+esac
+"""
+
+
+def test_setup_local_is_makesetup_safe() -> None:
+    text = setup_local(Path("/w/prefix"))
+    for line in text.splitlines():
+        # makesetup copies lines with "=" into the Makefile and knows no continuations.
+        assert "=" not in line and not line.endswith("\\"), line
+    rules = {r.name: r for r in parse_setup(text, "Setup.local")}
+    assert rules["_ctypes"].libraries == ("ffi", "dl")
+    assert rules["_curses_panel"].libraries == ("panelw", "ncursesw")
+    assert {n for n, r in rules.items() if r.section == "disabled"} == set(LEFT_OUT)
+
+
+def test_setup_stdlib_switch() -> None:
+    patched = use_setup_stdlib(CONFIGURE)
+    assert "  *) :\n    MODULES_SETUP_STDLIB=Modules/Setup.stdlib\n ;;" in patched
+
+
+def test_setup_stdlib_switch_missing() -> None:
+    with pytest.raises(StandaloneBuildError, match="MODULES_SETUP_STDLIB"):
+        use_setup_stdlib("#!/bin/sh\n")
