@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from pyoxidizer.errors import StandaloneBuildError
-from pyoxidizer.pythondist.builder.cpython import LEFT_OUT, setup_local, use_setup_stdlib
+from pyoxidizer.pythondist.builder.cpython import (
+    LEFT_OUT,
+    ctypes_for_static,
+    setup_local,
+    use_setup_stdlib,
+)
 from pyoxidizer.pythondist.builder.setupfiles import parse_setup
 
 CONFIGURE = """\
@@ -40,3 +45,21 @@ def test_setup_stdlib_switch() -> None:
 def test_setup_stdlib_switch_missing() -> None:
     with pytest.raises(StandaloneBuildError, match="MODULES_SETUP_STDLIB"):
         use_setup_stdlib("#!/bin/sh\n")
+
+
+def test_ctypes_for_static_keeps_going_without_a_loader() -> None:
+    source = 'if x:\n    pythonapi = PyDLL("libpython")\nelse:\n    pythonapi = PyDLL(None)\n'
+    patched = ctypes_for_static(source)
+    namespace: dict[str, object] = {"x": False}
+
+    def no_loader(name: object) -> object:
+        raise OSError("Dynamic loading not supported")
+
+    namespace["PyDLL"] = no_loader
+    exec(patched, namespace)
+    assert namespace["pythonapi"] is None
+
+
+def test_ctypes_for_static_needs_the_known_source() -> None:
+    with pytest.raises(StandaloneBuildError, match="pythonapi"):
+        ctypes_for_static("pythonapi = 1\n")

@@ -9,7 +9,7 @@ the ones this builder leaves out are listed there as ``*disabled*`` so setup.py 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,12 +133,40 @@ def use_setup_stdlib(configure: str) -> str:
     return configure.replace(_SETUP_STDLIB_OFF, _SETUP_STDLIB_ON)
 
 
+# A fully static executable has no dynamic loader: dlopen(NULL) fails, and ctypes would fail to
+# import because it opens the running program at import time (bpo-37060). Without a loader
+# there is nothing pythonapi could call through anyway, so it becomes None there.
+_CTYPES_PYTHONAPI = "else:\n    pythonapi = PyDLL(None)\n"
+_CTYPES_PYTHONAPI_STATIC = (
+    "else:\n"
+    "    try:\n"
+    "        pythonapi = PyDLL(None)\n"
+    "    except OSError:  # a static executable cannot dlopen itself\n"
+    "        pythonapi = None\n"
+)
+
+
+def ctypes_for_static(source: str) -> str:
+    """Lib/ctypes/__init__.py made importable in an executable without a dynamic loader."""
+    if _CTYPES_PYTHONAPI not in source:
+        raise StandaloneBuildError(
+            "Lib/ctypes/__init__.py lacks the pythonapi assignment this recipe adapts for "
+            "static executables (is it CPython 3.11?)."
+        )
+    return source.replace(_CTYPES_PYTHONAPI, _CTYPES_PYTHONAPI_STATIC)
+
+
+def _edit(path: Path, change: Callable[[str], str]) -> None:
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def build(
     ctx: BuildContext, src: Path, work: Workspace, libraries: Sequence[Library]
 ) -> CPythonBuild:
     """Configure, build and install CPython into ``work.stage/python/install``."""
-    configure = src / "configure"
-    configure.write_text(use_setup_stdlib(configure.read_text(encoding="utf-8")), encoding="utf-8")
+    _edit(src / "configure", use_setup_stdlib)
+    if ctx.toolchain.target.musl:
+        _edit(src / "Lib" / "ctypes" / "__init__.py", ctypes_for_static)
     (src / "Modules" / "Setup.local").write_text(setup_local(ctx.prefix), encoding="utf-8")
     env = _environment(ctx)
     ctx.run("cpython", ["./configure", *configure_args(ctx)], src, env)
