@@ -93,6 +93,9 @@ class Toolchain:
             f"-ffile-prefix-map={self.zig.lib_dir}={ZIG_PREFIX_MAP}",
             # zig cc turns UBSan on for unoptimised compiles (configure probes); never want it.
             "-fno-sanitize=undefined",
+            # zig cc emits debug info by default: without it objects are 5x smaller and the
+            # build is faster (sqlite3.c: 39 s -> 34 s). A later -g in a build's flags wins.
+            "-g0",
         ]
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
