@@ -112,12 +112,15 @@ def _copy_atomically(source: Path, dest: Path) -> None:
 def _extract_all(
     work: Workspace, sources: dict[str, SourceTarball], ctx: BuildContext, timings: _Timings
 ) -> None:
-    with timings.stage(f"extracting {len(sources)} source tarballs"):
+    with (
+        work.shared_lock(),
+        timings.stage(f"extracting and preparing {len(sources)} source tarballs"),
+    ):
         for source in sources.values():
             extract(work, source, ctx.runner, ctx.env())
-    for library in LIBRARIES:
-        if library.prepare is not None and library.source in sources:
-            library.prepare(ctx, work.source_dir(library.source))
+        for library in LIBRARIES:
+            if library.prepare is not None and library.source in sources:
+                library.prepare(ctx, work.source_dir(library.source))
 
 
 def _build_library(

@@ -12,7 +12,10 @@ Layout (``work`` is ``<cache>/standalone/work``)::
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +65,17 @@ class Workspace:
         stamp = self.target_dir / "stamps" / name
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(key, encoding="utf-8")
+
+    @contextmanager
+    def shared_lock(self) -> Iterator[None]:
+        """Hold while touching ``work/src``: builds of two targets may run at the same time."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".src.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def reset_target(self) -> None:
         """Forget every step of this target (for a build that must start from scratch)."""

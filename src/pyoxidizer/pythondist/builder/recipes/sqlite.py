@@ -30,7 +30,9 @@ _FEATURES = (
 
 
 def _prepare_sqlite(ctx: BuildContext, src: Path) -> None:
-    if (src / "sqlite3.c").exists():
+    done = src / ".pyoxidizer-amalgamation"
+    shipped = not (src / "tool" / "mksqlite3c.tcl").exists()
+    if done.exists() or (shipped and (src / "sqlite3.c").exists()):
         return
     if shutil.which("tclsh") is None:
         raise StandaloneBuildError(
@@ -40,7 +42,9 @@ def _prepare_sqlite(ctx: BuildContext, src: Path) -> None:
         )
     host = {"CC": ctx.toolchain.host_cc, "BCC": ctx.toolchain.host_cc, "CFLAGS": "-O1"}
     ctx.run("sqlite", ["./configure", "--disable-tcl", "--disable-shared"], src, host)
+    ctx.reporter.stage("generating sqlite's amalgamation (shared by all targets)")
     ctx.run("sqlite", ["make", f"-j{ctx.jobs}", "sqlite3.c"], src, host)
+    done.write_text("", encoding="utf-8")
 
 
 def _build_sqlite(ctx: BuildContext, src: Path) -> None:
