@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from .process import Reporter, Runner, run_subprocess
 from .recipes import LIBRARIES, Library
 from .sources import SourceTarball, discover_sources, sha256_of
 from .stage import stage_distribution
-from .targets import target_for
-from .toolchain import find_zig, make_toolchain
+from .targets import Target, target_for
+from .toolchain import Zig, find_zig, make_toolchain
 from .workspace import Workspace, extract
 
 
@@ -66,17 +67,7 @@ def build_distribution(
     work = Workspace(request.cache_dir / "standalone" / "work", target.triple)
     if not request.use_cache:
         work.reset_target()
-    toolchain = make_toolchain(zig, target, work.tools, work.root, request.cache_dir / "zig")
-    ctx = BuildContext(
-        toolchain=toolchain,
-        prefix=work.prefix,
-        logs_dir=work.logs,
-        jobs=request.jobs,
-        runner=runner,
-        reporter=reporter,
-        verbose=request.verbose,
-        base_env=request.environ,
-    )
+    ctx = _context(request, work, target, zig, reporter, runner)
     _extract_all(work, sources, ctx, timings)
     libraries = [lib for lib in LIBRARIES if lib.source in sources]
     total = len(libraries) + 1
@@ -89,6 +80,27 @@ def build_distribution(
         write_archive(work.stage, cached)
         _copy_atomically(cached, request.output)
     return BuildResult(request.output, sha256_of(request.output), False, timings.done)
+
+
+def _context(
+    request: BuildRequest,
+    work: Workspace,
+    target: Target,
+    zig: Zig,
+    reporter: Reporter,
+    runner: Runner,
+) -> BuildContext:
+    toolchain = make_toolchain(zig, target, work.tools, work.root, request.cache_dir / "zig")
+    return BuildContext(
+        toolchain=toolchain,
+        prefix=work.prefix,
+        logs_dir=work.logs,
+        jobs=request.jobs,
+        runner=runner,
+        reporter=reporter,
+        verbose=request.verbose,
+        base_env=request.environ,
+    )
 
 
 def _check_output(output: Path) -> None:
@@ -172,22 +184,11 @@ class _Timings:
         self._reporter = reporter
         self.done: tuple[tuple[str, float], ...] = ()
 
-    def stage(self, message: str) -> _Stage:
-        return _Stage(self, message)
-
-
-class _Stage:
-    def __init__(self, timings: _Timings, message: str) -> None:
-        self._timings = timings
-        self._message = message
-        self._start = 0.0
-
-    def __enter__(self) -> None:
-        self._timings._reporter.stage(self._message)
-        self._start = time.monotonic()
-
-    def __exit__(self, *exc: object) -> None:
-        elapsed = time.monotonic() - self._start
-        self._timings.done = (*self._timings.done, (self._message, elapsed))
-        if exc[0] is None:
-            self._timings._reporter.detail(f"  done in {elapsed:.0f} s")
+    @contextmanager
+    def stage(self, message: str) -> Iterator[None]:
+        self._reporter.stage(message)
+        start = time.monotonic()
+        yield
+        elapsed = time.monotonic() - start
+        self.done = (*self.done, (message, elapsed))
+        self._reporter.detail(f"  done in {elapsed:.0f} s")
