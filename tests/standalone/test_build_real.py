@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from pyoxidizer.cli import cache_dir
 from pyoxidizer.pythondist.builder.metadata import missing_keys
 
 pytestmark = pytest.mark.slow
@@ -146,6 +147,17 @@ def test_target_libc(built: Path) -> None:
         if shutil.which("file"):
             described = subprocess.run(["file", str(exe)], capture_output=True, text=True)
             assert "statically linked" in described.stdout
+
+
+def test_no_build_path_leaks_into_the_archive(built: Path) -> None:
+    # Reproducible wherever it is built: the work directory (under the cache) is nowhere.
+    needle = str(cache_dir().absolute()).encode()
+    leaks = [
+        str(path.relative_to(built))
+        for path in built.rglob("*")
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes()
+    ]
+    assert leaks == []
 
 
 def test_test_package_is_installed(built: Path) -> None:

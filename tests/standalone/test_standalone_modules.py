@@ -36,6 +36,9 @@ OBJECTS = [
     "Modules/posixmodule.o",
     "Modules/_ssl.o",
     "Modules/_decimal/_decimal.o",
+    "Python/context.o",
+    # libmpdec's own context.o shares a libpython member's name; it is not core.
+    "Modules/_decimal/libmpdec/context.o",
 ]
 
 
@@ -52,7 +55,7 @@ def _tree(root: Path) -> Path:
     (root / "Modules" / "Setup.bootstrap").write_text("*static*\nposix posixmodule.c\n")
     (root / "Modules" / "config.c").write_text(CONFIG_C)
     (root / "Makefile").write_text(MAKEFILE)
-    members = ["ceval.o", "listobject.o", "main.o", "config.o", "posixmodule.o", "_ssl.o"]
+    members = ["ceval.o", "context.o", "listobject.o", "main.o", "config.o", "posixmodule.o"]
     ar = b"!<arch>\n" + b"".join(_member(m.encode() + b"/", b"o") for m in members)
     (root / "libpython3.11.a").write_bytes(ar)
     return root
@@ -70,7 +73,12 @@ def test_split(tmp_path: Path) -> None:
         {"ssl": openssl, "crypto": openssl},
         {"_tkinter": "no Tcl/Tk"},
     )
-    assert layout.core_objects == ("Modules/main.o", "Objects/listobject.o", "Python/ceval.o")
+    assert layout.core_objects == (
+        "Modules/main.o",
+        "Objects/listobject.o",
+        "Python/ceval.o",
+        "Python/context.o",
+    )
     assert layout.core_links == (Link("dl"), Link("m"))
     ext = {e.name: e for e in layout.extensions}
     assert ext["_ssl"].objs == ("build/extensions/_ssl/_ssl.o",)

@@ -174,7 +174,8 @@ def build(
     # make install lands in a fresh stage: nothing from an earlier run may reach the archive.
     shutil.rmtree(work.stage, ignore_errors=True)
     stage = work.stage / "python"
-    ctx.run("cpython", ["make", "install", f"DESTDIR={stage}"], src, env)
+    # TEST_MODULES=yes installs Lib/test although the C test modules are not built.
+    ctx.run("cpython", ["make", "install", f"DESTDIR={stage}", "TEST_MODULES=yes"], src, env)
     return existing(work, _version(src))
 
 

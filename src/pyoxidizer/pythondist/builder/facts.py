@@ -47,7 +47,8 @@ def interpreter_facts(
     """
     script, out = scratch / "facts.py", scratch / "facts.json"
     script.write_text(_SCRIPT, encoding="utf-8")
-    ctx.run("cpython-facts", [str(python), "-E", "-S", str(script), str(out)], scratch)
+    # -B: importing sysconfig must not write bytecode into the installation being archived.
+    ctx.run("cpython-facts", [str(python), "-E", "-S", "-B", str(script), str(out)], scratch)
     try:
         raw = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -69,6 +69,11 @@ def collect_modules(
             object_sources[_archive_path(name, obj)] = obj
             claimed.add(obj)
         extensions.append(ext)
+    # Objects of in-tree libraries an extension links (libmpdec) are not core, even when a
+    # libpython member shares their file name (context.o).
+    for archive in archives.values():
+        if archive.is_relative_to(build_dir):
+            claimed.update(o.relative_to(build_dir).as_posix() for o in archive.parent.rglob("*.o"))
     core = _core_objects(build_dir, claimed, _library_members(build_dir, variables))
     links = tuple(Link(w[2:]) for w in _core_link_words(variables) if w.startswith("-l"))
     missing = _not_built(variables, set(table), left_out)

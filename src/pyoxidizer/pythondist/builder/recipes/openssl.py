@@ -24,9 +24,16 @@ _CONFIGURE = (
 )
 
 
+# libcrypto embeds its configured directories and the compiler command line (`openssl version
+# -a`): a fixed prefix and tool names found on PATH (the wrappers come first) keep the work
+# directory out of the library. Nothing is installed there; the files are copied below.
+_EMBEDDED_PREFIX = "/usr/local"
+_TOOLS_BY_NAME = {"CC": "cc", "AR": "ar", "RANLIB": "ranlib"}
+
+
 def _build_openssl(ctx: BuildContext, src: Path) -> None:
-    argv = ["perl", "./Configure", f"--prefix={ctx.prefix}", "--libdir=lib", *_CONFIGURE]
-    ctx.run("openssl", argv, src)
+    argv = ["perl", "./Configure", f"--prefix={_EMBEDDED_PREFIX}", "--libdir=lib", *_CONFIGURE]
+    ctx.run("openssl", argv, src, _TOOLS_BY_NAME)
     ctx.make("openssl", src, "build_libs")
     lib = ctx.prefix / "lib"
     lib.mkdir(parents=True, exist_ok=True)
