@@ -76,19 +76,21 @@ derive_sources() {
 }
 
 wanted="$(derive_sources)"
-if [ -z "$wanted" ]; then
+if [ -n "$wanted" ]; then
+  if [ ! -f "$src_file" ] || [ "$(cat "$src_file")" != "$wanted" ]; then
+    printf '%s\n' "$wanted" | $SUDO tee "$src_file" >/dev/null
+    echo "wrote $src_file"
+  fi
+elif ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   echo "error: no Debian 'deb' entry found in /etc/apt/sources.list{,.d/}; cannot enable deb-src" >&2
   exit 1
-fi
-if [ ! -f "$src_file" ] || [ "$(cat "$src_file")" != "$wanted" ]; then
-  printf '%s\n' "$wanted" | $SUDO tee "$src_file" >/dev/null
-  echo "wrote $src_file"
 fi
 $SUDO apt-get update -qq
 
 # A security suite's index can name a version whose files the mirror no longer serves (a 404):
 # then ask each configured suite in turn; every suite of a release shares the orig tarball.
-suites="$(printf '%s\n' "$wanted" | sed -n 's/^Suites: //p' | tr ' ' '\n' | awk 'NF && !seen[$0]++')"
+suites="$( (printf '%s\n' "$wanted"; cat /etc/apt/sources.list.d/*.sources 2>/dev/null) \
+  | sed -n 's/^Suites:[[:space:]]*//p' | tr ' ' '\n' | awk 'NF && !seen[$0]++')"
 # Each package is downloaded into its own scratch folder, and only a complete download's
 # upstream tarball (NAME_VERSION.orig.tar.*) is moved into DIR: a failed attempt must not
 # leave a second version behind (the builder rejects two versions of one library).
