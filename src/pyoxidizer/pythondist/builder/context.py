@@ -66,6 +66,9 @@ class BuildContext:
             "CFLAGS": cflags,
             "CPPFLAGS": f"-I{self.prefix / 'include'}",
             "LDFLAGS": f"-L{self.prefix / 'lib'}",
+            # These libraries are C only. Probing a C++ compiler (libffi's configure does)
+            # makes zig build libc++ from source: minutes per target for nothing.
+            "CXX": "no",
             **(extra_env or {}),
         }
         argv = ["./configure", f"--prefix={self.prefix}", *args]
