@@ -104,7 +104,9 @@ def configure_args(ctx: BuildContext) -> list[str]:
 
 def _environment(ctx: BuildContext) -> dict[str, str]:
     include, lib = ctx.prefix / "include", ctx.prefix / "lib"
-    ldflags = f"-L{lib}" + (" -static" if ctx.toolchain.target.musl else "")
+    # zig links its own C runtime objects, whose debug info names the zig cache and the
+    # directory they were first compiled in: strip it so executables do not vary by machine.
+    ldflags = f"-L{lib} -Wl,--strip-debug" + (" -static" if ctx.toolchain.target.musl else "")
     return {
         # zig makes __DATE__/__TIME__ (getbuildinfo.c) an error; with SOURCE_DATE_EPOCH set
         # they expand to that fixed date, so the warning has nothing left to protect.
