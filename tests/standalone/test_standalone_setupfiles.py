@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyoxidizer.pythondist.builder.ar import member_names
+from pyoxidizer.pythondist.builder.ar import member_names, normalized
 from pyoxidizer.pythondist.builder.setupfiles import (
     effective_rules,
     expand,
@@ -87,3 +87,16 @@ def test_ar_member_names() -> None:
         + _member(b"/0", b"xy")
     )
     assert member_names(data) == ["ceval.o", "a_very_long_object_name.o"]
+
+
+def test_ar_normalized_fixes_times_owners_and_modes() -> None:
+    def member(name: bytes, mtime: bytes, body: bytes) -> bytes:
+        header = name.ljust(16) + mtime.ljust(12) + b"1000".ljust(6) + b"1000".ljust(6)
+        header += b"100664".ljust(8) + str(len(body)).encode().ljust(10) + b"`\n"
+        return header + body + (b"\n" if len(body) % 2 else b"")
+
+    early = b"!<arch>\n" + member(b"/", b"1700000000", b"\0\0") + member(b"a.o/", b"1", b"abc")
+    late = b"!<arch>\n" + member(b"/", b"1800000000", b"\0\0") + member(b"a.o/", b"2", b"abc")
+    assert normalized(early) == normalized(late)
+    assert len(normalized(early)) == len(early)
+    assert member_names(normalized(early)) == ["a.o"]

@@ -34,3 +34,21 @@ def _decode(raw: str, long_names: bytes) -> str:
         end = long_names.find(b"/\n", start)
         return long_names[start:end].decode("utf-8", "replace")
     return raw.removesuffix("/")
+
+
+def normalized(data: bytes) -> bytes:
+    """The archive with every member's time, owner and mode fixed, as ``ar D`` writes them.
+
+    Some build systems ask for real timestamps (ncurses uses ``ar -curvU``); the layout and
+    every offset stay the same, only these header fields change.
+    """
+    if not data.startswith(_MAGIC):
+        raise StandaloneBuildError("The static library is not an ar archive (bad magic).")
+    out = bytearray(data)
+    fixed = b"0".ljust(12) + b"0".ljust(6) + b"0".ljust(6) + b"644".ljust(8)
+    offset = len(_MAGIC)
+    while offset + _HEADER <= len(out):
+        size = int(bytes(out[offset + 48 : offset + 58]).decode("ascii").strip() or "0")
+        out[offset + 16 : offset + 48] = fixed
+        offset += _HEADER + size + (size & 1)
+    return bytes(out)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ...errors import StandaloneBuildError
+from .ar import normalized
 from .context import BuildContext
 from .cpython import LEFT_OUT, CPythonBuild
 from .facts import interpreter_facts
@@ -79,6 +80,13 @@ def stage_distribution(
     )
     _write_json(root / "PYTHON.json", python_json(dist))
     _write_json(root / "SOURCES.json", _sources_doc(sources, recipes, target))
+    _normalize_static_libraries(root)
+
+
+def _normalize_static_libraries(root: Path) -> None:
+    for library in sorted(root.rglob("*.a")):
+        if library.is_file() and not library.is_symlink():
+            library.write_bytes(normalized(library.read_bytes()))
 
 
 def _remove(path: Path) -> None:
