@@ -9,6 +9,7 @@ import pytest
 from pyoxidizer.errors import StandaloneBuildError
 from pyoxidizer.pythondist.builder.cpython import (
     LEFT_OUT,
+    _install_missing_tests,
     ctypes_for_static,
     setup_local,
     use_setup_stdlib,
@@ -63,3 +64,16 @@ def test_ctypes_for_static_keeps_going_without_a_loader() -> None:
 def test_ctypes_for_static_needs_the_known_source() -> None:
     with pytest.raises(StandaloneBuildError, match="pythonapi"):
         ctypes_for_static("pythonapi = 1\n")
+
+
+def test_missing_test_packages_are_installed(tmp_path: Path) -> None:
+    lib, stdlib = tmp_path / "Lib", tmp_path / "install"
+    for package in ("test", "test/test_sqlite3", "test/test_json"):
+        (lib / package).mkdir(parents=True)
+        (lib / package / "__init__.py").write_text("")
+    (lib / "test" / "test_sqlite3" / "test_dbapi.py").write_text("x = 1\n")
+    (stdlib / "test" / "test_json").mkdir(parents=True)
+    (stdlib / "test" / "__init__.py").write_text("")
+    _install_missing_tests(lib, stdlib)
+    assert (stdlib / "test" / "test_sqlite3" / "test_dbapi.py").read_text() == "x = 1\n"
+    assert not (stdlib / "test" / "test_json" / "__init__.py").exists()
