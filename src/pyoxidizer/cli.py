@@ -110,6 +110,15 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     trim.add_argument("--release", action="store_true", help="optimised, stripped build")
     trim.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
     trim.add_argument("--verbose", action="store_true", dest="sub_verbose")
+    pdb = sub.add_parser(
+        "python-distribution-build", help="build a standalone CPython archive from source"
+    )
+    pdb.add_argument("--sources", type=Path, required=True, help="directory of source tarballs")
+    pdb.add_argument("--target", required=True, help="target triple")
+    pdb.add_argument("--output", type=Path, required=True, help="the .tar.zst to write")
+    pdb.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel jobs")
+    pdb.add_argument("--no-cache", action="store_true", help="rebuild everything from scratch")
+    pdb.add_argument("--verbose", action="store_true", dest="sub_verbose")
 
 
 def _split_run_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -287,6 +296,28 @@ def _print_error(message: str) -> None:
     print("error: " + "\n".join(lines), file=sys.stderr)
 
 
+def _cmd_python_distribution_build(args: argparse.Namespace, verbose: bool) -> int:
+    from pyoxidizer.pythondist.builder import BuildRequest, build_distribution
+
+    request = BuildRequest(
+        sources_dir=args.sources.absolute(),
+        triple=args.target,
+        output=args.output.absolute(),
+        cache_dir=cache_dir().absolute(),
+        environ=dict(os.environ),
+        jobs=max(1, args.jobs),
+        verbose=verbose,
+        use_cache=not args.no_cache,
+    )
+    reporter = ConsoleReporter(verbose)
+    result = build_distribution(request, reporter)
+    for stage, seconds in result.timings:
+        print(f"  {seconds:7.1f} s  {stage}", file=sys.stderr)
+    size = result.output.stat().st_size / 1e6
+    print(f"wrote {result.output} ({size:.1f} MB, sha256 {result.sha256})", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     own, app_args = _split_run_args(raw)
@@ -312,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_add(args)
         if args.command == "trim":
             return _cmd_trim(args, app_args, "--" in raw, verbose)
+        if args.command == "python-distribution-build":
+            return _cmd_python_distribution_build(args, verbose)
         return _cmd_app_path(args)
     except ConfigError as exc:
         for problem in exc.problems:  # one line per problem

@@ -85,3 +85,7 @@ class ProjectError(PyOxidizerError):
 
 class TrimError(PyOxidizerError):
     """``pyoxidizer trim`` cannot record the app, or the trimmed app behaves differently."""
+
+
+class StandaloneBuildError(PyOxidizerError):
+    """A standalone CPython distribution cannot be built from the given sources and target."""
