@@ -198,10 +198,10 @@ def test_a_build_killed_while_compiling_leaves_nothing_in_tmp_for_long(
     proc = subprocess.Popen(argv, cwd=project.root, env=env, stderr=subprocess.PIPE)
     launchers = project.cache_dir / "launchers"
     deadline = time.monotonic() + 300
-    while not list(launchers.glob(".build-*/launcher.c")):
+    # Wait until the launcher's work directory exists and the compiler is running in it.
+    while not (list(launchers.glob(".build-*/launcher.c")) and _descendants(proc.pid)):
         assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.5)  # the compiler is running
+        time.sleep(0.01)
     victims = [proc.pid, *_descendants(proc.pid)]
     for pid in victims:
         with contextlib.suppress(ProcessLookupError):
