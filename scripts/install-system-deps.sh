@@ -12,6 +12,12 @@ command -v unshare >/dev/null || need+=(util-linux)
 command -v objcopy >/dev/null || need+=(binutils)
 command -v tmux >/dev/null || need+=(tmux)
 dpkg -s libjemalloc-dev >/dev/null 2>&1 || need+=(libjemalloc-dev)
+# python-distribution-build: make and perl drive the library builds (OpenSSL's Configure needs
+# full perl), tclsh generates sqlite's amalgamation, file checks the musl build is static.
+command -v make >/dev/null || need+=(make)
+dpkg -s perl >/dev/null 2>&1 || need+=(perl)
+command -v tclsh >/dev/null || need+=(tcl)
+command -v file >/dev/null || need+=(file)
 if [ "${1:-}" = "--bench" ]; then
   command -v hyperfine >/dev/null || need+=(hyperfine)
   [ -x /usr/bin/time ] || need+=(time)

@@ -13,17 +13,36 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import secrets
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+# Seconds after which a temporary file or work directory can only be a killed writer's: no
+# write or launcher build takes this long.
+STALE_AFTER = 3600
+
 
 def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def remove_stale_temporaries(path: Path, max_age: float = STALE_AFTER) -> None:
+    """Remove the temporary files of ``path`` older than ``max_age`` seconds.
+
+    A killed writer leaves its ``.<name>.<random>.tmp`` behind; a live one's is younger.
+    """
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - leftover.lstat().st_mtime >= max_age:
+                leftover.unlink()
 
 
 def _sync_directory(directory: Path) -> None:
@@ -43,6 +62,7 @@ def _sync_directory(directory: Path) -> None:
 def atomic_output(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
     """A stream whose content replaces ``path`` only once it is completely written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     temporary = _temporary_name(path)
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
@@ -151,3 +171,80 @@ def exclusive_lock(path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class Refused(OSError):
+    """A file is not one a reader may take in: not a regular file, or too large."""
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _regular_problem(info: os.stat_result, limit: int) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
+        return f"is {kind}, not a regular file"
+    if info.st_size > limit:
+        return f"is {info.st_size} bytes, more than the {limit} bytes allowed"
+    return None
+
+
+def regular_file_problem(path: Path, limit: int) -> str | None:
+    """Why ``read_regular_file(path, limit)`` would refuse ``path`` (from its status), or None."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    return _regular_problem(info, limit)
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The content of ``path``, a regular file of at most ``limit`` bytes.
+
+    Raises ``Refused`` for anything else (``/dev/zero``, a pipe, a huge file), without
+    blocking on a pipe or reading past ``limit``; ``OSError`` when it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        problem = _regular_problem(os.fstat(fd), limit)
+        if problem:
+            raise Refused(errno.EINVAL, problem, str(path))
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > limit:  # it grew after fstat
+                raise Refused(errno.EFBIG, f"is more than the {limit} bytes allowed", str(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def copy_tree(source: Path, dest: Path, leave_out: Callable[[Path], bool]) -> None:
+    """Copy the directory ``source`` to ``dest`` (absent), keeping symbolic links.
+
+    Entries for which ``leave_out(path)`` is true are not copied, nor are special files
+    (pipes, sockets, devices), which cannot be copied as data and could block a reader.
+    """
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        left_out = set()
+        for name in names:
+            path = Path(directory, name)
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                left_out.add(name)
+                continue
+            special = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+            if special or leave_out(path):
+                left_out.add(name)
+        return left_out
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyoxidizer import __version__
-from pyoxidizer.errors import PyOxidizerError
+from pyoxidizer.errors import ConfigError, PyOxidizerError, quote, shorten
 
 # The first is the default; the musl target needs a [[python_distribution]] archive for it.
 SUPPORTED_TARGETS = ("x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl")
@@ -110,6 +111,15 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     trim.add_argument("--release", action="store_true", help="optimised, stripped build")
     trim.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
     trim.add_argument("--verbose", action="store_true", dest="sub_verbose")
+    pdb = sub.add_parser(
+        "python-distribution-build", help="build a standalone CPython archive from source"
+    )
+    pdb.add_argument("--sources", type=Path, required=True, help="directory of source tarballs")
+    pdb.add_argument("--target", required=True, help="target triple")
+    pdb.add_argument("--output", type=Path, required=True, help="the .tar.zst to write")
+    pdb.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel jobs")
+    pdb.add_argument("--no-cache", action="store_true", help="rebuild everything from scratch")
+    pdb.add_argument("--verbose", action="store_true", dest="sub_verbose")
 
 
 def _split_run_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -151,7 +161,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     path = write_new_config(args.path, args.python_code, args.pip_install)
     print(f"wrote {path}")
-    print(f"build and run it with: pyoxidizer run {args.path}")
+    print(f"build and run it with: pyoxidizer run {shlex.quote(str(args.path))}")
     return 0
 
 
@@ -277,6 +287,38 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+# Errors quote at most 200 characters of a value; this bounds whatever else a message
+# carries (a tool's output, say), so no error line can be megabytes long.
+MAX_ERROR_LINE = 2000
+
+
+def _print_error(message: str) -> None:
+    lines = [shorten(line, MAX_ERROR_LINE) for line in message.splitlines() or [""]]
+    print("error: " + "\n".join(lines), file=sys.stderr)
+
+
+def _cmd_python_distribution_build(args: argparse.Namespace, verbose: bool) -> int:
+    from pyoxidizer.pythondist.builder import BuildRequest, build_distribution
+
+    request = BuildRequest(
+        sources_dir=args.sources.absolute(),
+        triple=args.target,
+        output=args.output.absolute(),
+        cache_dir=cache_dir().absolute(),
+        environ=dict(os.environ),
+        jobs=max(1, args.jobs),
+        verbose=verbose,
+        use_cache=not args.no_cache,
+    )
+    reporter = ConsoleReporter(verbose)
+    result = build_distribution(request, reporter)
+    for stage, seconds in result.timings:
+        print(f"  {seconds:7.1f} s  {stage}", file=sys.stderr)
+    size = result.output.stat().st_size / 1e6
+    print(f"wrote {result.output} ({size:.1f} MB, sha256 {result.sha256})", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     own, app_args = _split_run_args(raw)
@@ -302,14 +344,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_add(args)
         if args.command == "trim":
             return _cmd_trim(args, app_args, "--" in raw, verbose)
+        if args.command == "python-distribution-build":
+            return _cmd_python_distribution_build(args, verbose)
         return _cmd_app_path(args)
+    except ConfigError as exc:
+        for problem in exc.problems:  # one line per problem
+            _print_error(problem)
+        return 1
     except PyOxidizerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(str(exc))
         return 1
     except OSError as exc:
         # A file system or process failure not anticipated by a stage: still one line.
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        where = f": {quote(str(exc.filename))}" if exc.filename else ""
+        _print_error(f"{exc.strerror or exc}{where}")
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,6 +6,27 @@ section and key, a module, a path). Only ``cli.py`` prints these and picks the e
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+# The most characters of a value an error message quotes: a 10 MB config value must not
+# become a 10 MB error line.
+QUOTE_LIMIT = 200
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of a string or path for a message, cut to ``limit`` characters."""
+    text = str(value) if isinstance(value, PurePath) else value
+    if not isinstance(text, str):
+        return shorten(repr(value), limit)
+    if len(text) > limit:
+        return f"{text[:limit]!r}... ({len(text)} characters)"
+    return repr(text)
+
 
 class PyOxidizerError(Exception):
     """Root of every error this tool reports to a user."""
@@ -64,3 +85,7 @@ class ProjectError(PyOxidizerError):
 
 class TrimError(PyOxidizerError):
     """``pyoxidizer trim`` cannot record the app, or the trimmed app behaves differently."""
+
+
+class StandaloneBuildError(PyOxidizerError):
+    """A standalone CPython distribution cannot be built from the given sources and target."""

@@ -7,6 +7,7 @@ to a ``Reporter``, and everything that runs programs or reads the machine comes 
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from pyoxidizer.launcher import build_launcher, check_raw_allocator
 from pyoxidizer.launcher.toolchain import LauncherProvider
 from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
+from pyoxidizer.preflight import check_config
 from pyoxidizer.pythondist import Distribution, probe_host_distribution
 from pyoxidizer.pythondist.host import HOST_TARGET
 from pyoxidizer.pythondist.licenses import DebianSystem
@@ -108,18 +110,31 @@ def build(
 ) -> BuildResult:
     """Build the app ``config`` describes, or say it is up to date."""
     reporter.stage(f"processing config file {config.path}")
-    request = DistributionRequest(
-        config.python_distribution, config.target, options.default_python, options.cache_dir
-    )
-    dist = tools.distribution(request, tools.runner, reporter)
+    dist = _distribution(config, options, tools, reporter)
     reporter.stage(f"using Python distribution {dist.source} (CPython {dist.version_string})")
-    check_raw_allocator(config.embedded.raw_allocator, dist)  # fail before writing anything
+    # Fail before writing anything.
+    check_config(config, dist, tools.runner)
+    check_raw_allocator(config.embedded.raw_allocator, dist)
     build_path = config.build.build_path
     with exclusive_lock(
         build_path / ".lock",
         lambda: reporter.stage(f"waiting for another build using {build_path} to finish"),
     ):
         return _build_locked(config, dist, options, reporter, tools)
+
+
+def _distribution(
+    config: Config, options: BuildOptions, tools: BuildTools, reporter: Reporter
+) -> Distribution:
+    section = config.python_distribution
+    request = DistributionRequest(section, config.target, options.default_python, options.cache_dir)
+    try:
+        return tools.distribution(request, tools.runner, reporter)
+    except DistributionError as exc:
+        if section.python_executable is None:
+            raise
+        where = f"{config.path}: [[python_distribution]]: key 'python_executable'"
+        raise DistributionError(f"{where}: {exc}") from None
 
 
 def _build_locked(
@@ -130,10 +145,11 @@ def _build_locked(
     tools: BuildTools,
 ) -> BuildResult:
     reporter.stage("resolving Python resources from packaging rules")
+    _remove_work_dirs(config.build.build_path)
     collector = collect_resources(
         config,
         dist,
-        Path(tempfile.mkdtemp(dir=config.build.build_path, prefix="work-")),
+        Path(tempfile.mkdtemp(dir=config.build.build_path, prefix=WORK_PREFIX)),
         verbose=options.verbose,
         runner=tools.runner,
         system_libraries=tools.system_libraries,
@@ -153,6 +169,15 @@ def _build_locked(
     exe = assemble_app(app_dir, config.build.application_name, launcher, [payload, trailer], files)
     write_stamp(app_dir, stamp)
     return BuildResult(exe, app_dir, exe.stat().st_size, *counts, up_to_date=False)
+
+
+WORK_PREFIX = "work-"
+
+
+def _remove_work_dirs(build_path: Path) -> None:
+    """Scratch space of builds that were killed: the build lock says none is running."""
+    for work in build_path.glob(WORK_PREFIX + "*"):
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _payload(

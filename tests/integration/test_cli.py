@@ -30,6 +30,12 @@ def test_init_default_is_a_repl_and_refuses_to_overwrite(project: Project) -> No
     assert (target / "pyoxidizer.toml").read_text() == before
 
 
+def test_init_suggests_a_command_that_survives_copy_and_paste(project: Project) -> None:
+    out = project.cli("init", "my app").stdout
+    assert "build and run it with: pyoxidizer run 'my app'\n" in out
+    assert (project.root / "my app" / "pyoxidizer.toml").is_file()
+
+
 def _assert_clean_error(proc: object, *needles: str) -> None:
     assert proc.returncode == 1  # type: ignore[attr-defined]
     err = proc.stderr  # type: ignore[attr-defined]

@@ -331,3 +331,24 @@ def test_verbose_explains_each_rule_and_last_write_wins(project: Project) -> Non
     assert "replaced (last write wins): module calendar" in err
     assert "skipped (matches excludes): module skipme" in err
     assert run_exe(project.exe()).stdout == "mine\n"
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if "build" not in p.parts}
+
+
+def test_pip_install_simple_of_the_project_writes_nothing_into_it(project: Project) -> None:
+    project.write(
+        "pyproject.toml",
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "inplace"\nversion = "1.0"\n'
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\n',
+    )
+    project.write("src/inplace/__init__.py", "VALUE = 'from a copy'\n")
+    rules = '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "."\n'
+    code = 'mode = "eval"\ncode = "import inplace; print(inplace.VALUE)"'
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=code))
+    before = _tree(project.root)
+    assert run_exe(project.build()).stdout == "from a copy\n"
+    assert _tree(project.root) == before  # no src/inplace.egg-info
+    assert sorted(p.name for p in (project.root / "build").iterdir()) == [".lock", "apps"]

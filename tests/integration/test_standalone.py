@@ -1,6 +1,6 @@
 """Executables built on python-build-standalone archives (issue 10's proof).
 
-The archives come from ``PYOXIDIZER_TEST_DISTRIBUTIONS`` (see tests/standalone.py): a
+The archives come from ``PYOXIDIZER_TEST_DISTRIBUTIONS`` (see tests/archives.py): a
 glibc one (x86_64-unknown-linux-gnu, glibc 2.17 floor) and a musl one (fully static).
 """
 
@@ -19,10 +19,7 @@ import pytest
 
 from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
-from tests.helpers import Project, config_text, run_exe
-from tests.integration.test_isolation import _python_prefixes
-from tests.integration.test_packaging_rules import PYFLAKES_CONFIG, _reference
-from tests.standalone import (
+from tests.archives import (
     GNU,
     MUSL,
     archive_for,
@@ -30,6 +27,9 @@ from tests.standalone import (
     rewrite_python_json,
     upstream_shaped,
 )
+from tests.helpers import Project, config_text, run_exe
+from tests.integration.test_isolation import _python_prefixes
+from tests.integration.test_packaging_rules import PYFLAKES_CONFIG, _reference
 
 # json, sqlite3, ssl, zlib, lzma, bz2, decimal, ctypes and hashlib, each used for real.
 STDLIB_TOUR = """\

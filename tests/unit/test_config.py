@@ -38,6 +38,8 @@ LINUX = "x86_64-unknown-linux-gnu"
 WINDOWS = "x86_64-pc-windows-msvc"
 SHA = "11a53f5755773f91111a04f6070a6bc00518a0e8e64d90f58584abf02ca79081"
 BUILD = '[[build]]\napplication_name = "app"\n'
+# Every config needs a stdlib rule (spec 7.3.5); ``load`` appends one where a test has none.
+STDLIB = '\n[[packaging_rule]]\ntype = "stdlib"\n'
 
 
 def write(directory: Path, text: str, name: str = "pyoxidizer.toml") -> Path:
@@ -47,6 +49,8 @@ def write(directory: Path, text: str, name: str = "pyoxidizer.toml") -> Path:
 
 
 def load(tmp_path: Path, text: str, target: str = LINUX) -> Config:
+    if 'type = "stdlib"' not in text:
+        text += STDLIB
     return load_config(write(tmp_path, text), target)
 
 
@@ -74,7 +78,7 @@ def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
     assert config.python_distribution == PythonDistributionConfig()
     assert config.embedded == EmbeddedPythonConfig()
     assert config.run == RunConfig(mode="repl")
-    assert config.rules == ()
+    assert [rule.type for rule in config.rules] == ["stdlib"]
     assert config.distributions == ()
 
 
@@ -171,7 +175,8 @@ def test_build_target_decides_whether_a_section_applies(
 {line}mode = "noop"
 
 [[packaging_rule]]
-{line}type = "stdlib"
+{line}type = "stdlib-extension-policy"
+policy = "all"
 
 [[distribution]]
 {line}type = "tarball"
@@ -180,7 +185,7 @@ def test_build_target_decides_whether_a_section_applies(
     assert (config.build.application_name == "other") is applies
     assert config.embedded.sys_frozen is applies
     assert (config.run.mode == "noop") is applies
-    assert len(config.rules) == int(applies)
+    assert len(config.rules) == 1 + int(applies)  # and the stdlib rule load() added
     assert len(config.distributions) == int(applies)
 
 
@@ -209,11 +214,13 @@ type = "stdlib"
 type = "pip-install-simple"
 package = "black"
 install_location = "app-relative:lib"
-""",
+"""
+        + STDLIB,
     )
     assert [(r.index, r.type) for r in config.rules] == [
         (0, "stdlib-extension-policy"),  # the alternative spelling is normalised
         (2, "pip-install-simple"),
+        (3, "stdlib"),
     ]
     assert config.rules[0].options == StdlibExtensionPolicy(policy="no-gpl")
     assert config.rules[1].options == PipInstallSimple(
@@ -332,7 +339,7 @@ glob_files = ["module-dumps/modules-*"]
     assert config.build.build_path == tmp_path / "out" / "build"
     assert config.python_distribution.local_path == tmp_path / "dist" / "cpython.tar.zst"
     assert config.python_distribution.sha256 == SHA
-    package_root, setup_py, requirements, filter_include = (r.options for r in config.rules)
+    package_root, setup_py, requirements, filter_include = (r.options for r in config.rules[:4])
     assert isinstance(package_root, PackageRoot)
     assert package_root.path == tmp_path / "src"
     assert package_root.packages == ("app",)
@@ -381,10 +388,11 @@ sha256 = "{SHA}"
 
 def test_validate_config_takes_parsed_data() -> None:
     path = Path("/p/pyoxidizer.toml")
-    config = validate_config({"build": [{"application_name": "x"}]}, path, LINUX)
+    stdlib = {"packaging_rule": [{"type": "stdlib"}]}
+    config = validate_config({"build": [{"application_name": "x"}], **stdlib}, path, LINUX)
     assert config.build.build_path == Path("/p/build")
     with pytest.raises(ConfigError) as info:
-        validate_config({"build": [{"application_name": 1}]}, path, LINUX)
+        validate_config({"build": [{"application_name": 1}], **stdlib}, path, LINUX)
     assert info.value.problems == [
         "/p/pyoxidizer.toml: [[build]] #1: key 'application_name' must be a string (got 1)"
     ]
@@ -683,10 +691,176 @@ type = "nope"
 
 
 def test_array_items_must_be_tables(tmp_path: Path) -> None:
-    message = only_problem(tmp_path, "packaging_rule = [1]\n" + BUILD)
-    assert (
-        message == f"{tmp_path / 'pyoxidizer.toml'}: [[packaging_rule]] #1 must be a table (got 1)"
+    message = only_problem(tmp_path, "distribution = [1]\n" + BUILD)
+    assert message == f"{tmp_path / 'pyoxidizer.toml'}: [[distribution]] #1 must be a table (got 1)"
+
+
+# --- hostile values (issue 13 §3) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ('[[build]]\nbuild_path = "a\\u0000b"', "build_path"),
+        ('[[python_distribution]]\npython_executable = "py\\u0000"', "python_executable"),
+        ('[[embedded_python_config]]\nsys_paths = ["ok", "$ORIGIN/\\u0000"]', "sys_paths"),
+        ('[[embedded_python_config]]\nterminfo_dirs = "/a\\u0000"', "terminfo_dirs"),
+        ('[[embedded_python_run]]\nmode = "eval"\ncode = "print(1)\\u0000"', "code"),
+        (
+            '[[packaging_rule]]\ntype = "stdlib"\ninstall_location = "app-relative:l\\u0000"',
+            "install_location",
+        ),
+        ('[[packaging_rule]]\ntype = "write-license-files"\npath = "l\\u0000"', "path"),
+        (
+            '[[packaging_rule]]\ntype = "setup-py-install"\npackage_path = "."\n'
+            'extra_env = { "A\\u0000" = "1" }',
+            "extra_env",
+        ),
+        (
+            '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "x"\n'
+            'extra_args = ["--pre\\u0000"]',
+            "extra_args",
+        ),
+    ],
+    ids=lambda value: value if value.isidentifier() else None,
+)
+def test_nul_is_refused_in_every_string(tmp_path: Path, section: str, key: str) -> None:
+    message = only_problem(tmp_path, BUILD + section + "\n")
+    assert f"key {key!r} must not contain a NUL character" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("[" * 20000 + "]" * 20000, "arrays"), ("{a=" * 5000 + "1" + "}" * 5000, "tables")],
+)
+def test_deep_nesting_is_a_one_line_error(tmp_path: Path, value: str, kind: str) -> None:
+    text = BUILD + STDLIB + '\n[[embedded_python_run]]\nmode = "eval"\ncode = ' + value + "\n"
+    message = only_problem(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'pyoxidizer.toml'}: line 9: [[embedded_python_run]]: ")
+    assert "key 'code' nests arrays or inline tables" in message
+
+
+def test_huge_values_are_quoted_cut_short(tmp_path: Path) -> None:
+    message = only_problem(tmp_path, f'[[build]]\napplication_name = "{"x" * 10_000_000}"\n')
+    assert len(message) < 500
+    assert "must be a file name of at most 255 bytes" in message
+    assert "... (10000000 characters)" in message
+
+
+def test_application_name_without_control_characters(tmp_path: Path) -> None:
+    message = only_problem(tmp_path, '[[build]]\napplication_name = "a\\nb"\n')
+    assert "must be a file name without control characters (got 'a\\nb')" in message
+
+
+@pytest.mark.parametrize("name", ["PATH", "HOME", "LD_PRELOAD", "PYTHONPATH", "lc_all", "TMPDIR"])
+def test_modules_directory_variable_is_the_apps_own(tmp_path: Path, name: str) -> None:
+    message = only_problem(
+        tmp_path, BUILD + f'[[embedded_python_config]]\nwrite_modules_directory_env = "{name}"\n'
     )
+    assert "key 'write_modules_directory_env' names" in message
+    assert "a variable the system or Python already uses" in message
+
+
+@pytest.mark.parametrize("name", ["1DIR", "A-B", "A B", "A=B"])
+def test_modules_directory_variable_is_a_portable_name(tmp_path: Path, name: str) -> None:
+    message = only_problem(
+        tmp_path, BUILD + f'[[embedded_python_config]]\nwrite_modules_directory_env = "{name}"\n'
+    )
+    assert "must be an environment variable name of letters, digits and '_'" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("x" * 300, "must look like 'encoding:errors'"),
+        ("utf-8:bogus", "has unknown error handler 'bogus'"),
+        ("utf-8:stric", "has unknown error handler 'stric'; did you mean 'strict'?"),
+        ("utf-8:strict:x", "must look like 'encoding:errors'"),
+        ("utf 8", "must look like 'encoding:errors'"),
+    ],
+)
+def test_stdio_encoding_shape(tmp_path: Path, value: str, expected: str) -> None:
+    message = only_problem(
+        tmp_path, BUILD + f'[[embedded_python_config]]\nstdio_encoding = "{value}"\n'
+    )
+    assert "key 'stdio_encoding' " + expected in message
+    assert len(message) < 600
+
+
+@pytest.mark.parametrize("value", ["utf-8", "latin1:strict", "cp1252:surrogateescape"])
+def test_stdio_encoding_accepted(tmp_path: Path, value: str) -> None:
+    config = load(tmp_path, BUILD + f'[[embedded_python_config]]\nstdio_encoding = "{value}"\n')
+    assert config.embedded.stdio_encoding == value
+
+
+@pytest.mark.parametrize("package", ["--target=/tmp/x", "--help", "-e.", " -r req.txt"])
+def test_pip_package_is_not_an_option(tmp_path: Path, package: str) -> None:
+    rule = f'[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "{package}"\n'
+    message = only_problem(tmp_path, BUILD + rule)
+    assert "key 'package' must be a requirement, a path or a URL, not a pip option" in message
+
+
+@pytest.mark.parametrize(
+    "arg",
+    ["--target=/x", "--target", "--ta=/x", "-t/x", "-qt", "--prefix=/usr", "--user", "--root=/"],
+)
+def test_pip_extra_args_cannot_move_the_install(tmp_path: Path, arg: str) -> None:
+    for rule in (
+        'type = "pip-install-simple"\npackage = "x"',
+        'type = "pip-requirements-file"\nrequirements_path = "r.txt"',
+    ):
+        text = BUILD + f'[[packaging_rule]]\n{rule}\nextra_args = ["--pre", "{arg}"]\n'
+        message = only_problem(tmp_path, text)
+        assert f"key 'extra_args' item 2 ({arg!r}) would make pip install somewhere" in message
+
+
+def test_pip_extra_args_accepts_ordinary_options(tmp_path: Path) -> None:
+    args = '["--pre", "--index-url=https://example.org/simple", "--use-pep517", "-q", "-rt.txt"]'
+    rule = f'[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "x"\nextra_args = {args}\n'
+    options = load(tmp_path, BUILD + rule).rules[0].options
+    assert isinstance(options, PipInstallSimple)
+    assert len(options.extra_args) == 5
+
+
+@pytest.mark.parametrize("package", ["/abs/dir", "", "../up", "a/b", "a..b", "class"])
+def test_package_root_packages_are_names(tmp_path: Path, package: str) -> None:
+    rule = f'[[packaging_rule]]\ntype = "package-root"\npath = "."\npackages = ["ok.sub", "{package}"]\n'
+    message = only_problem(tmp_path, BUILD + rule)
+    assert "key 'packages' must be an array of dotted Python package or module names" in message
+    assert f"(item 2 is {package!r})" in message
+
+
+def test_extra_env_names_cannot_hold_equals(tmp_path: Path) -> None:
+    rule = '[[packaging_rule]]\ntype = "setup-py-install"\npackage_path = "."\nextra_env = { "A=B" = "1" }\n'
+    message = only_problem(tmp_path, BUILD + rule)
+    assert (
+        "key 'extra_env' must map environment variable names to strings (got name 'A=B')" in message
+    )
+
+
+def test_tarball_path_prefix_stays_relative(tmp_path: Path) -> None:
+    message = only_problem(
+        tmp_path, BUILD + '[[distribution]]\ntype = "tarball"\npath_prefix = "../x"\n'
+    )
+    assert "key 'path_prefix' must not contain '..'" in message
+
+
+def test_a_stdlib_rule_is_required(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, BUILD + f'[[packaging_rule]]\nbuild_target = "{WINDOWS}"\ntype = "stdlib"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, LINUX)
+    assert info.value.problems == [
+        f"{path}: no [[packaging_rule]] with type = 'stdlib' applies to target '{LINUX}'; the "
+        "rule is required: Python cannot start without its standard library (add "
+        '[[packaging_rule]] type = "stdlib", see spec 7.3.5)'
+    ]
+
+
+def test_an_invalid_stdlib_rule_counts_as_present(tmp_path: Path) -> None:
+    message = only_problem(tmp_path, BUILD + '[[packaging_rule]]\ntype = "stdlib"\nbogus = 1\n')
+    assert "key 'bogus' is not a known key" in message
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -705,7 +879,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_relative_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, BUILD)
+    write(tmp_path, BUILD + STDLIB)
     monkeypatch.chdir(tmp_path)
     config = load_config(Path("pyoxidizer.toml"), LINUX)
     assert config.path == tmp_path / "pyoxidizer.toml"
@@ -760,3 +934,17 @@ def test_find_reports_where_it_looked(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"no pyoxidizer.toml found in {tmp_path} or any of its parent directories"
     )
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        '[[build]]\nbuild_path = "{long}"',
+        '[[python_distribution]]\npython_executable = "/{long}"',
+        '[[packaging_rule]]\ntype = "filter-include"\nfiles = ["{long}"]',
+    ],
+)
+def test_paths_longer_than_the_kernel_accepts(tmp_path: Path, section: str) -> None:
+    message = only_problem(tmp_path, BUILD + section.format(long="p" * 100_000) + "\n")
+    assert "must be a path of at most 4096 bytes (got 10000" in message
+    assert len(message) < 600

@@ -28,7 +28,7 @@ from pyoxidizer.pythondist.licenses import (
     render_licenses,
     resolve_library,
 )
-from tests.standalone import python_json
+from tests.archives import python_json
 
 DEP5 = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -18,6 +18,7 @@ from pyoxidizer._report import SilentReporter
 from pyoxidizer._toml import loads
 from pyoxidizer.config.loader import validate_config
 from pyoxidizer.config.schema import Config
+from pyoxidizer.errors import ConfigError, DistributionError, RuleError
 from pyoxidizer.payload.format import Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
 from pyoxidizer.pipeline import BuildOptions, BuildTools, DistributionRequest, build
@@ -142,3 +143,80 @@ def test_an_unchanged_build_is_up_to_date_until_its_output_changes(
         exe.truncate(first.size - 100)
     again = build(config, options, SilentReporter(), tools)
     assert not again.up_to_date and again.exe.stat().st_size == first.size
+
+
+def _config(project: Path, text: str) -> Config:
+    return validate_config(loads(text), project / "pyoxidizer.toml", "x86_64-unknown-linux-gnu")
+
+
+def test_an_app_relative_stdlib_keeps_what_python_starts_with_embedded(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    text = CONFIG.replace(
+        'type = "stdlib"\n', 'type = "stdlib"\ninstall_location = "app-relative:lib"\n'
+    )
+    result = build(_config(config.origin, text), options, SilentReporter(), tools)
+    modules = read_payload(locate_payload(result.exe.read_bytes())[0]).by_kind(Kind.MODULE)
+    assert "encodings" in modules  # imported before sys.path applies
+    assert "json" not in modules
+    assert (result.app_dir / "lib" / "json.py").is_file()
+
+
+def test_a_config_that_drops_encodings_is_refused_naming_the_rule(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    (config.origin / "allow").write_text("app\njson\n")
+    text = CONFIG + '\n[[packaging_rule]]\ntype = "filter-include"\nfiles = ["allow"]\n'
+    with pytest.raises(RuleError) as info:
+        build(_config(config.origin, text), options, SilentReporter(), tools)
+    assert str(info.value) == (
+        f"{config.path}: the standard library package 'encodings' is not embedded: "
+        "[[packaging_rule]] #4 (type = 'filter-include') removed it (not in the filter files). "
+        "The executable cannot start without it: Python imports it from memory before any "
+        "sys.path entry applies"
+    )
+
+
+def test_config_problems_found_with_the_interpreter_stop_the_build_before_it_writes(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    text = CONFIG.replace('mode = "module"\nmodule = "app"', 'mode = "eval"\ncode = "print("')
+    with pytest.raises(ConfigError, match=r"key 'code' does not compile .* \(line 1, column 6\)"):
+        build(_config(config.origin, text), options, SilentReporter(), tools)
+    assert not config.build.build_path.exists()
+
+
+def test_python_executable_problems_name_the_key(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, _ = setup
+
+    def distribution(
+        request: DistributionRequest, runner: object, reporter: object
+    ) -> Distribution:
+        raise DistributionError("Python interpreter '/bin/true' did not answer the probe with JSON")
+
+    text = CONFIG + '\n[[python_distribution]]\npython_executable = "/bin/true"\n'
+    with pytest.raises(DistributionError) as info:
+        build(
+            _config(config.origin, text),
+            options,
+            SilentReporter(),
+            BuildTools(distribution=distribution),
+        )
+    assert str(info.value).startswith(
+        f"{config.path}: [[python_distribution]]: key 'python_executable': Python interpreter"
+    )
+
+
+def test_scratch_space_of_killed_builds_is_removed_by_the_next(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    config, options, tools = setup
+    killed = config.build.build_path / "work-killed"
+    (killed / "pip-x").mkdir(parents=True)
+    build(config, options, SilentReporter(), tools)
+    assert [p.name for p in config.build.build_path.iterdir() if p.name.startswith("work-")] == []

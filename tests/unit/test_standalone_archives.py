@@ -53,7 +53,7 @@ from pyoxidizer.pythondist.fetch import (
 )
 from pyoxidizer.pythondist.pythonjson import parse_python_json
 from pyoxidizer.pythondist.standalone import distribution_from_python_json
-from tests.standalone import GNU, MUSL, json_bytes, python_json, with_changes, write_archive
+from tests.archives import GNU, MUSL, json_bytes, python_json, with_changes, write_archive
 
 # --- PYTHON.json -----------------------------------------------------------------------------
 

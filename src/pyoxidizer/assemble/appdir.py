@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pyoxidizer._fs import exchange
+from pyoxidizer._fs import exchange, remove_stale_temporaries
+from pyoxidizer.assemble.stamp import stamp_path
 from pyoxidizer.errors import AssemblyError
 
 
@@ -36,12 +37,14 @@ def check_relative(path: str) -> PurePosixPath:
 
 
 def remove_leftovers(app_dir: Path) -> None:
-    """Staging and old copies of ``app_dir`` that a killed build left behind."""
+    """Staging and old copies of ``app_dir`` and temporary files (of its stamp) that a
+    killed build left behind; the caller holds the build lock, so none is in use."""
     if not app_dir.parent.is_dir():
         return
     for prefix in (f".{app_dir.name}.staging-", f".{app_dir.name}.old-"):
         for path in app_dir.parent.glob(prefix + "*"):
             shutil.rmtree(path, ignore_errors=True)
+    remove_stale_temporaries(stamp_path(app_dir), max_age=0)
 
 
 def assemble_app(

@@ -18,6 +18,8 @@ from pyoxidizer.collect.linkcheck import (
 )
 from pyoxidizer.collect.resources import ModuleSource, ResourceCollector
 from pyoxidizer.collect.rules import RuleContext, apply_rule
+from pyoxidizer.collect.rules.stdlib import STARTUP_PACKAGE
+from pyoxidizer.config.location import EMBEDDED
 from pyoxidizer.config.schema import Config
 from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
@@ -40,16 +42,22 @@ def collect_resources(
 ) -> ResourceCollector:
     """Every resource the rules select; ``work`` is scratch space, removed afterwards."""
     collector = ResourceCollector()
-    ctx = RuleContext(dist, collector, verbose, work, config.origin, runner)
+    ctx = RuleContext(
+        dist, collector, verbose, work, config.origin, runner, config.build.build_path
+    )
     try:
         for rule in config.rules:
             first = len(collector.decisions)
-            apply_rule(rule, ctx)
+            try:
+                apply_rule(rule, ctx)
+            except RuleError as exc:  # its message names the rule; add the file
+                raise RuleError(f"{config.path}: {exc}") from None
             for line in explain(rule.label, collector.decisions[first:]):
                 reporter.detail(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
+    _check_startup_modules(collector, config)
     static_problems = static_target_errors(collector, dist)
     if static_problems:
         raise RuleError("\n".join(static_problems))
@@ -61,6 +69,29 @@ def collect_resources(
     for warning in collector.warnings:
         reporter.warn(warning)
     return collector
+
+
+def _check_startup_modules(collector: ResourceCollector, config: Config) -> None:
+    """Python imports ``encodings`` while it starts, before sys.path exists: embed it."""
+    module = collector.modules.get(STARTUP_PACKAGE)
+    if module is not None and module.location == EMBEDDED:
+        return
+    decisions = [
+        d for d in collector.decisions if (d.flavor, d.name) == ("module", STARTUP_PACKAGE)
+    ]
+    if module is not None:
+        rule = decisions[-1].rule if decisions else "a packaging rule"
+        why = f"{rule} installs it {module.location}"
+    elif decisions and decisions[-1].action in ("removed", "skipped"):
+        last = decisions[-1]
+        why = f"{last.rule} {last.action} it ({last.reason})"
+    else:
+        why = "no packaging rule adds it"
+    raise RuleError(
+        f"{config.path}: the standard library package {STARTUP_PACKAGE!r} is not embedded: "
+        f"{why}. The executable cannot start without it: Python imports it from memory "
+        "before any sys.path entry applies"
+    )
 
 
 def _needs_link_check(collector: ResourceCollector) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from .._toml import TOMLDecodeError
 from .._toml import loads as toml_loads
-from ..errors import ConfigError
+from ..errors import ConfigError, quote
 from . import validate as v
 from .rules import (
     DISTRIBUTION_TYPES,
@@ -101,6 +101,8 @@ def read_config_file(path: Path) -> dict[str, object]:
         return toml_loads(text)
     except TOMLDecodeError as exc:
         raise ConfigError([_toml_error_message(path, exc)]) from None
+    except RecursionError:
+        raise ConfigError([_too_deep_message(path, text)]) from None
 
 
 def _toml_error_message(path: Path, exc: ValueError) -> str:
@@ -110,6 +112,67 @@ def _toml_error_message(path: Path, exc: ValueError) -> str:
         return f"{path}: invalid TOML: {message}"
     line, column = found.groups()
     return f"{path}: line {line}, column {column}: invalid TOML: {message[: found.start()]}"
+
+
+def _too_deep_message(path: Path, text: str) -> str:
+    line, depth, section, key = _deepest_nesting(text)
+    where = f"[[{section}]]: " if section else ""
+    what = f"key {quote(key)}" if key else "a value"
+    return (
+        f"{path}: line {line}: {where}{what} nests arrays or inline tables {depth} levels "
+        "deep, more than the TOML parser can read (a value of this file is at most an array "
+        "or a table of strings)"
+    )
+
+
+def _deepest_nesting(text: str) -> tuple[int, int, str | None, str | None]:
+    """(line, depth, section, key) of the most deeply nested value in ``text``.
+
+    A rough TOML scanner, used only to point at the place after the parser gave up: it
+    skips comments and strings and counts brackets and braces.
+    """
+    depth = deepest = 0
+    line = 1
+    found: tuple[int, str | None, str | None] = (1, None, None)
+    section: str | None = None
+    key: str | None = None
+    i, end = 0, len(text)
+    while i < end:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char == "#":
+            i = text.find("\n", i)
+            i = end if i < 0 else i
+            continue
+        elif char in "\"'":
+            i, line = _skip_string(text, i, line)
+            continue
+        elif char in "[{":
+            start = text.rfind("\n", 0, i) + 1
+            if depth == 0 and char == "[" and not text[start:i].strip():
+                section = text[i:].split("]", 1)[0].strip("[ \t")  # a table header
+            depth += 1
+            if depth > deepest:
+                deepest, found = depth, (line, section, key)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "=" and depth == 0:
+            key = text[text.rfind("\n", 0, i) + 1 : i].strip().strip("\"'")
+        i += 1
+    return found[0], deepest, found[1], found[2]
+
+
+def _skip_string(text: str, i: int, line: int) -> tuple[int, int]:
+    """The index after the string starting at ``i``, and the line number there."""
+    quote_char = text[i]
+    delimiter = quote_char * 3 if text.startswith(quote_char * 3, i) else quote_char
+    j = i + len(delimiter)
+    while j < len(text) and not text.startswith(delimiter, j):
+        if text[j] == "\n":
+            line += 1
+        j += 2 if quote_char == '"' and text[j] == "\\" else 1
+    return j + len(delimiter), line
 
 
 def load_config(path: Path, target: str) -> Config:
@@ -158,9 +221,29 @@ def validate_config(data: Mapping[str, object], path: Path, target: str) -> Conf
             for i, options in _typed_sections(tables["distribution"], target, problems)
         ),
     )
+    _check_stdlib_rule(tables["packaging_rule"], path, target, problems)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _check_stdlib_rule(
+    rules: list[tuple[v.Where, dict[str, object]]], path: Path, target: str, problems: list[str]
+) -> None:
+    """Spec 7.3.5: "A stdlib rule is required, as Python can't be initialized without" it.
+
+    A stdlib rule with invalid keys was reported already, so it counts as present here.
+    """
+    for _, table in rules:
+        build_target = table.get("build_target")
+        applies = not isinstance(build_target, str) or build_target in ("all", target)
+        if table.get("type") == "stdlib" and applies:
+            return
+    problems.append(
+        f"{path}: no [[packaging_rule]] with type = 'stdlib' applies to target {target!r}; "
+        "the rule is required: Python cannot start without its standard library "
+        '(add [[packaging_rule]] type = "stdlib", see spec 7.3.5)'
+    )
 
 
 def _section_tables(data: Mapping[str, object], path: Path, problems: list[str]) -> Tables:

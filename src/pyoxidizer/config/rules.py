@@ -24,14 +24,17 @@ from .validate import (
     boolean,
     config_path,
     config_paths,
+    env_table,
     glob_patterns,
     install_location,
+    module_names,
     nonempty_string,
     one_of,
     optimize_level,
+    pip_arguments,
+    pip_requirement,
     string,
     string_array,
-    string_table,
     uuid_string,
 )
 
@@ -119,28 +122,28 @@ class ResourceOptions(Section):
 class PackageRoot(ResourceOptions):
     TYPE = "package-root"
     path: Path = key(config_path)
-    packages: tuple[str, ...] = key(string_array)
+    packages: tuple[str, ...] = key(module_names)
 
 
 @dataclass(frozen=True, kw_only=True)
 class PipInstallSimple(ResourceOptions):
     TYPE = "pip-install-simple"
-    package: str = key(nonempty_string)
-    extra_args: tuple[str, ...] = key(string_array, ())
+    package: str = key(pip_requirement)
+    extra_args: tuple[str, ...] = key(pip_arguments, ())
 
 
 @dataclass(frozen=True, kw_only=True)
 class PipRequirementsFile(ResourceOptions):
     TYPE = "pip-requirements-file"
     requirements_path: Path = key(config_path)
-    extra_args: tuple[str, ...] = key(string_array, ())
+    extra_args: tuple[str, ...] = key(pip_arguments, ())
 
 
 @dataclass(frozen=True, kw_only=True)
 class SetupPyInstall(ResourceOptions):
     TYPE = "setup-py-install"
     package_path: Path = key(config_path)
-    extra_env: dict[str, str] = key(string_table, {})
+    extra_env: dict[str, str] = key(env_table, {})
     extra_global_arguments: tuple[str, ...] = key(string_array, ())
 
 
@@ -162,7 +165,7 @@ class FileBasedPackages(Section):
 
     TYPE = "file-based-packages"
     path: str = key(app_relative_path, "lib")
-    packages: tuple[str, ...] = key(string_array, ())
+    packages: tuple[str, ...] = key(module_names, ())
     detect_dunder_file: bool = key(boolean, True)
 
 
@@ -222,7 +225,7 @@ class PackagingRule:
 @dataclass(frozen=True, kw_only=True)
 class TarballDistribution(Section):
     TYPE = "tarball"
-    path_prefix: str | None = key(string, None)
+    path_prefix: str | None = key(app_relative_path, None)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from .validate import (
     nonempty_string,
     one_of,
     optimize_level,
+    path_text,
     resolve_path,
     sha256_hex,
     stdio_encoding,
@@ -37,7 +38,7 @@ BUILD_FIELDS = {
 
 def python_executable(value: object, origin: Path) -> str:
     """A command name, or a path; a relative path with a separator is config-relative."""
-    text = nonempty_string(value, origin)
+    text = path_text(value, origin)
     has_separator = "/" in text or "\\" in text
     return str(resolve_path(text, origin)) if has_separator else text
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -125,11 +126,14 @@ class _Tools:
     def __init__(self, work: Path, runner: Runner, env: Mapping[str, str] | None = None) -> None:
         self.work = work
         self.runner = runner
-        self.env = env  # None: pyoxidizer's own environment
+        self.env = env  # added to pyoxidizer's own environment
 
     def __call__(self, argv: Sequence[str], what: str, tool: str = "the C compiler") -> str:
+        # The compiler's temporary files go to the work directory, which is removed even
+        # after a killed build (as stale), rather than to /tmp.
+        env = {**os.environ, "TMPDIR": str(self.work), **(self.env or {})}
         try:
-            proc = self.runner(argv, cwd=self.work, env=self.env)
+            proc = self.runner(argv, cwd=self.work, env=env)
         except OSError as exc:
             package = "gcc" if tool == "the C compiler" else "binutils"
             raise LauncherError(

@@ -1,4 +1,4 @@
-"""Python distributions: which CPython gets embedded and where its parts live."""
+"""Python distributions: host interpreters and python-build-standalone archives."""
 
 from pyoxidizer.pythondist.host import Distribution, probe_host_distribution
 

@@ -24,13 +24,14 @@ SYSTEM_LIBRARIES = {
 }
 
 
-def find_zig() -> Path:
-    """The zig of the installed ``ziglang`` package, or an error saying how to install it."""
+def find_zig(purpose: str = "standalone distributions are linked with it") -> Path:
+    """The zig of the installed ``ziglang`` package, or an error that says why it is needed
+    (``purpose``) and how to install it. The one place that looks for zig."""
     spec = importlib.util.find_spec("ziglang")
     if spec is None or spec.origin is None:
         raise DistributionError(
-            "standalone Python distributions are linked with zig, which is not installed; "
-            "install it with: pip install 'pyoxidizer[standalone]'"
+            f"zig is not installed, and {purpose}; install it with: "
+            "pip install 'pyoxidizer[standalone]'"
         )
     executable = Path(spec.origin).parent / "zig"
     if not os.access(executable, os.X_OK):
@@ -42,6 +43,7 @@ def find_zig() -> Path:
 
 
 def zig_version() -> str:
+    """The ``ziglang`` package's version, from its metadata (no subprocess)."""
     try:
         return importlib.metadata.version("ziglang")
     except importlib.metadata.PackageNotFoundError:

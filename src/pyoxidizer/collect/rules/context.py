@@ -18,3 +18,4 @@ class RuleContext:
     work_dir: Path  # scratch space for installs; removed after the build
     config_dir: Path  # relative paths in rules (e.g. package = ".") start here
     runner: Runner  # runs pip, setup.py and the target interpreter
+    build_dir: Path | None = None  # the build path, left out of copies of the project

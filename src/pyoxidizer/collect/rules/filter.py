@@ -5,14 +5,20 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
+from pyoxidizer._fs import Refused, read_regular_file
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.config.rules import FilterInclude
 from pyoxidizer.errors import RuleError
 
+# A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
+FILTER_FILE_LIMIT = 16 << 20
+
 
 def read_names(path: Path, label: str) -> set[str]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular_file(path, FILTER_FILE_LIMIT).decode("utf-8")
+    except Refused as exc:
+        raise RuleError(f"{label}: filter file {path} {exc.strerror}") from None
     except OSError as exc:
         raise RuleError(f"{label}: cannot read filter file {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
@@ -23,16 +29,18 @@ def read_names(path: Path, label: str) -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def _files(rule: FilterInclude) -> list[Path]:
-    files = list(rule.files)
-    for pattern in rule.glob_files:
-        files.extend(Path(p) for p in sorted(glob.glob(pattern, recursive=True)))
-    return files
+def glob_matches(pattern: str) -> list[Path]:
+    return [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+
+
+def filter_files(rule: FilterInclude) -> list[Path]:
+    """The files a rule reads: ``files``, then what each of ``glob_files`` matches."""
+    return [*rule.files, *(path for pattern in rule.glob_files for path in glob_matches(pattern))]
 
 
 def apply_filter_include(rule: FilterInclude, ctx: RuleContext, label: str) -> int:
     allowed: set[str] = set()
-    for path in _files(rule):
+    for path in filter_files(rule):
         allowed |= read_names(path, label)
     collector = ctx.collector
     for flavor, table in collector.tables().items():

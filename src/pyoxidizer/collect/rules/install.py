@@ -9,9 +9,11 @@ Whatever lands there is scanned like a ``site-packages`` directory.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
+from pyoxidizer._fs import copy_tree
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import scan_root
@@ -147,7 +149,41 @@ def _pip(args: list[str], rule: ResourceOptions, ctx: RuleContext, label: str) -
 
 
 def apply_pip_install_simple(rule: PipInstallSimple, ctx: RuleContext, label: str) -> int:
-    return _pip([rule.package, *rule.extra_args], rule, ctx, label)
+    package = _copy_of_local_project(rule.package, ctx) or rule.package
+    return _pip([package, *rule.extra_args], rule, ctx, label)
+
+
+# Project files that make a directory something pip can build.
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+# Never part of what a project builds, and possibly large (pip's own list when it still
+# built from a copy, plus virtual environments and bytecode caches).
+_NOT_COPIED = frozenset({".tox", ".nox", ".venv", "__pycache__"})
+
+
+def _copy_of_local_project(package: str, ctx: RuleContext) -> str | None:
+    """For ``package = "."`` (a project directory): the same requirement on a copy of it.
+
+    pip builds a local project in place, so setuptools would write ``*.egg-info`` and
+    ``build/`` into the user's project; building from a copy in scratch space writes
+    nothing there, as ``setup-py-install`` does. None when ``package`` is not a local
+    project (a name, a URL, an archive).
+    """
+    found = re.fullmatch(r"\s*(.+?)\s*(\[[^\]]*\])?\s*", package)
+    if found is None or "://" in package or package.startswith("file:"):
+        return None
+    path, extras = found.group(1), found.group(2) or ""
+    looks_like_path = path.startswith(".") or "/" in path
+    project = (ctx.config_dir / path).resolve()
+    if not looks_like_path or not any((project / f).is_file() for f in _PROJECT_FILES):
+        return None
+    build_dir = ctx.build_dir.resolve() if ctx.build_dir else None
+    copy = _scratch(ctx, "project-") / project.name
+
+    def leave_out(entry: Path) -> bool:
+        return entry.name in _NOT_COPIED or entry.resolve() == build_dir
+
+    copy_tree(project, copy, leave_out)
+    return f"{copy}{extras}"
 
 
 def apply_pip_requirements_file(rule: PipRequirementsFile, ctx: RuleContext, label: str) -> int:

@@ -31,7 +31,8 @@ import zstandard
 GNU = "x86_64-unknown-linux-gnu"
 MUSL = "x86_64-unknown-linux-musl"
 ENV = "PYOXIDIZER_TEST_DISTRIBUTIONS"
-OPT_OUT = "PYOXIDIZER_TEST_NO_STANDALONE"
+OPT_OUT = "PYOXIDIZER_TEST_NO_STANDALONE"  # scripts/test.sh's opt-out
+BUILD_OPT_OUT = "PYOXIDIZER_STANDALONE_SKIP"  # the opt-out of the tests that build archives
 
 
 def _ext(objs: list[str], links: list[dict[str, Any]] | None = None, **extra: Any) -> list[Any]:
@@ -243,13 +244,14 @@ def _archive_target(path: Path) -> str | None:
 def archive_for(target: str) -> Path:
     """The archive for ``target`` the environment provides, or fail/skip saying why."""
     directory = os.environ.get(ENV)
-    if os.environ.get(OPT_OUT) == "1":
-        pytest.skip(f"{OPT_OUT}=1: the tests that need a standalone distribution are off")
+    for opt_out in (OPT_OUT, BUILD_OPT_OUT):
+        if os.environ.get(opt_out) == "1":
+            pytest.skip(f"{opt_out}=1: the tests that need a standalone distribution are off")
     if not directory:
         pytest.fail(
             f"these tests need python-build-standalone archives: set {ENV} to a directory "
             f"holding a {GNU} and a {MUSL} *.tar.zst (pyoxidizer python-distribution-build "
-            f"makes them; docs/standalone-distributions.md), or set {OPT_OUT}=1 to skip them"
+            f"makes them: scripts/standalone-distributions.sh DIR), or set {OPT_OUT}=1 to skip them"
         )
     candidates = sorted(Path(directory).glob("*.tar.zst"), key=lambda p: p.stat().st_mtime)
     matching = [p for p in candidates if target in p.name or _archive_target(p) == target]
