@@ -31,6 +31,7 @@ from pyoxidizer.errors import (
 )
 from pyoxidizer.launcher import check_raw_allocator
 from pyoxidizer.launcher.standalone import (
+    HIDDEN,
     glibc_functions_c,
     link_plan,
     make_config_c,
@@ -260,6 +261,9 @@ def test_gnu_launchers_call_glibcs_math_and_memory_functions() -> None:
     text = glibc_functions_c()
     assert 'extern double pyox_glibc_log(double x) __asm__("log@GLIBC_2.2.5");' in text
     assert "double log(double x) { return pyox_glibc_log(x); }" in text
+    assert all(
+        line.startswith(HIDDEN) for line in text.splitlines() if "{ " in line
+    )  # never exported: it would bind its own call to memcpy@GLIBC_2.14
     assert "void sincos(double x, double *s, double *c) { pyox_glibc_sincos(x, s, c); }" in text
     assert '__asm__("memcpy@GLIBC_2.14")' in text
     versions = {line.split("@")[1].split('"')[0] for line in text.splitlines() if "@GLIBC" in line}

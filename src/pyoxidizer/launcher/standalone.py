@@ -64,7 +64,10 @@ class LinkPlan:
 # one). Its log, log2 and lgamma's log are wrong for subnormal numbers (math.log2(2**-1065)
 # gives -1064.9999999999998; CPython's test_math fails), and its memcpy is a plain loop. A
 # strong definition of each that calls glibc's own (at the oldest symbol version, so the
-# glibc floor holds) puts glibc's back.
+# glibc floor holds) puts glibc's back. It is hidden: exported (--export-dynamic), the
+# executable's unversioned definition would satisfy its own call to memcpy@GLIBC_2.14 at
+# run time, and the wrapper would call itself forever.
+HIDDEN = '__attribute__((visibility("hidden")))'
 _GLIBC_FUNCTIONS = (
     # (return type, name, parameters, arguments, symbol version)
     *(
@@ -91,7 +94,7 @@ def glibc_functions_c() -> str:
         call = "" if ret == "void" else "return "
         lines += [
             f'extern {ret} pyox_glibc_{name}({params}) __asm__("{name}@{version}");',
-            f"{ret} {name}({params}) {{ {call}pyox_glibc_{name}({args}); }}",
+            f"{HIDDEN} {ret} {name}({params}) {{ {call}pyox_glibc_{name}({args}); }}",
         ]
     return "\n".join(lines) + "\n"
 
