@@ -62,7 +62,7 @@ class LinkPlan:
 # zig links its compiler_rt into every program, and on glibc targets its weak definitions of
 # these functions win over the shared libm's and libc's (a defined symbol beats a shared
 # one). Its log, log2 and lgamma's log are wrong for subnormal numbers (math.log2(2**-1065)
-# gives -1064.9999999999998; CPython's test_math fails), and its memcpy is a plain loop. A
+# gives -1064.9999999999998; CPython's test_math fails), and its memcpy is not glibc's tuned one. A
 # strong definition of each that calls glibc's own (at the oldest symbol version, so the
 # glibc floor holds) puts glibc's back. It is hidden: exported (--export-dynamic), the
 # executable's unversioned definition would satisfy its own call to memcpy@GLIBC_2.14 at
