@@ -11,7 +11,7 @@ import pytest
 
 from pyoxidizer.errors import PayloadError
 from pyoxidizer.payload import format as fmt
-from pyoxidizer.payload.reader import locate_payload, read_payload
+from pyoxidizer.payload.reader import InMemoryServices, locate_payload, read_payload
 from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload, write_trailer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,3 +134,49 @@ def test_launcher_has_no_layout_of_its_own() -> None:
     assert fmt.TRAILER_MAGIC.decode() not in source and fmt.PAYLOAD_MAGIC.decode() not in source
     # Fields are read at named offsets, never at bare numbers.
     assert not re.search(r"pyox_u(32|64)\([th] \+ \d", source)
+
+
+@pytest.mark.parametrize("version", [1, 3])
+def test_other_versions_are_refused_naming_the_version(version: int) -> None:
+    image = bytearray(_image(_entries()))
+    at = len(image) - fmt.TRAILER.size + fmt.TRAILER.offsets["version"]
+    image[at : at + 4] = struct.pack("<I", version)
+    with pytest.raises(PayloadError, match=f"format version {version} is not supported"):
+        locate_payload(bytes(image))
+
+
+def test_trailer_sizes_are_checked_without_wrapping() -> None:
+    image = bytearray(_image(_entries()))
+    size = len(image)
+    image[size - 24 : size - 8] = struct.pack("<QQ", 2**64 - 4096, (size - 40) + 4096)
+    with pytest.raises(PayloadError, match="truncated"):
+        locate_payload(bytes(image))
+
+
+def test_extension_records_carry_the_libraries_they_need() -> None:
+    entries = [
+        *_entries(),
+        PayloadEntry(fmt.Kind.EXTENSION, "pkg._native", b"\x7fELF", needs=("liba.so", "libb.so")),
+        PayloadEntry(fmt.Kind.SHARED_LIBRARY, "liba.so", b"\x7fELF a"),
+        PayloadEntry(fmt.Kind.SHARED_LIBRARY, "libb.so", b"\x7fELF b"),
+    ]
+    contents = read_payload(locate_payload(_image(entries))[0])
+    extensions = contents.by_kind(fmt.Kind.EXTENSION)
+    assert extensions["pkg._native"].needs == ("liba.so", "libb.so")
+    assert extensions["_ext"].needs == ()
+
+
+def test_in_memory_services_answer_as_the_launcher_does() -> None:
+    code = compile("X = 1", "<oxidized>/m.py", "exec")
+    entries = [*_entries(), PayloadEntry(fmt.Kind.MODULE, "m", marshal.dumps(code), b"X = 1")]
+    payload, _ = write_payload(_header(), entries)
+    services = InMemoryServices(payload)
+    number = services.find(int(fmt.Kind.MODULE), "m")
+    assert number >= 0 and services.find(int(fmt.Kind.MODULE), "nope") == -1
+    assert services.find(int(fmt.Kind.RESOURCE), "m") == -1
+    assert services.code(number) == code
+    assert services.read(number, 1) == b"X = 1"
+    damaged = bytearray(payload)
+    damaged[damaged.index(b"X = 1")] ^= 1
+    with pytest.raises(ImportError, match="the source of 'm' fails its checksum"):
+        InMemoryServices(bytes(damaged)).read(number, 1)

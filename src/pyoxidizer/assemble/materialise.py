@@ -15,6 +15,7 @@ from pathlib import Path
 from pyoxidizer._proc import Runner, run
 from pyoxidizer.assemble.appdir import AppFile
 from pyoxidizer.assemble.strip import strip_debug
+from pyoxidizer.collect.linkcheck import bundled_library_needs
 from pyoxidizer.collect.resources import (
     ExtensionModule,
     ModuleSource,
@@ -80,10 +81,11 @@ def materialise(
         )
     for resource in collector.resources.values():
         _materialise_resource(resource, out)
+    needs = bundled_library_needs(collector)
     for ext in collector.extensions.values():
         if strip_cache is not None and ext.data is not None and _from_distribution(ext, dist):
             ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache, runner))
-        _materialise_extension(ext, dist, out)
+        _materialise_extension(ext, dist, out, needs.get(ext.name, ()))
     for info in collector.dist_info.values():
         _place(
             info.location,
@@ -154,8 +156,13 @@ def _materialise_resource(resource: ResourceData, out: Materialised) -> None:
     _place(resource.location, rel, Kind.RESOURCE, name, resource.data, out)
 
 
-def _materialise_extension(ext: ExtensionModule, dist: Distribution, out: Materialised) -> None:
+def _materialise_extension(
+    ext: ExtensionModule, dist: Distribution, out: Materialised, needs: tuple[str, ...]
+) -> None:
     if ext.data is None:
         return  # compiled into libpython
-    rel = ext.name.replace(".", "/") + dist.ext_suffix
-    _place(ext.location, rel, Kind.EXTENSION, ext.name, ext.data, out, 0o755)
+    if isinstance(ext.location, AppRelative):
+        rel = ext.name.replace(".", "/") + dist.ext_suffix
+        out.files[f"{ext.location.directory}/{rel}"] = AppFile(ext.data, mode=0o755)
+    else:
+        out.entries.append(PayloadEntry(Kind.EXTENSION, ext.name, ext.data, needs=needs))

@@ -134,6 +134,10 @@ ALLOCATOR_SHIFT = 8
 ALLOCATOR_MASK = 0xFF
 
 
+# Every bit a payload may set in the config flags; the launcher refuses any other.
+KNOWN_CONFIG_BITS = sum(ConfigFlag) | ALLOCATOR_MASK << ALLOCATOR_SHIFT
+
+
 class RawAllocator(enum.IntEnum):
     """Allocator of CPython's PYMEM_DOMAIN_RAW, chosen by the launcher at start-up."""
 
@@ -169,6 +173,7 @@ def c_header() -> str:
         f"#define PYOX_TRAILER_MAGIC {_c_string(TRAILER_MAGIC)}",
         f"#define PYOX_PAYLOAD_MAGIC {_c_string(PAYLOAD_MAGIC)}",
         f"#define PYOX_FORMAT_VERSION {FORMAT_VERSION}",
+        f"#define PYOX_DATA_ALIGN {DATA_ALIGN}",
         f"#define PYOX_TRAILER_SIZE {TRAILER.size}",
         f"#define PYOX_HEADER_SIZE {HEADER.size}",
         f"#define PYOX_RECORD_SIZE {RECORD.size}",
@@ -181,6 +186,7 @@ def c_header() -> str:
         ),
         f"#define PYOX_CFG_ALLOCATOR_SHIFT {ALLOCATOR_SHIFT}",
         f"#define PYOX_CFG_ALLOCATOR_MASK 0x{ALLOCATOR_MASK:X}u",
+        f"#define PYOX_CFG_KNOWN_BITS 0x{KNOWN_CONFIG_BITS:X}u",
         *(f"#define PYOX_ALLOCATOR_{code.name} {code.value}" for code in RawAllocator),
         *(f"#define PYOX_KIND_{kind.name} {kind.value}" for kind in Kind),
         f"#define PYOX_BOOTSTRAP_FILENAME_PREFIX {_c_string(c.BOOTSTRAP_FILENAME_PREFIX.encode())}",

@@ -13,6 +13,7 @@ from pyoxidizer.payload.format import (
     MAX_OFFSET,
     PAYLOAD_MAGIC,
     RECORD,
+    RESOURCE_SEPARATOR,
     TRAILER,
     TRAILER_MAGIC,
     EntryFlag,
@@ -28,6 +29,8 @@ class PayloadEntry:
     data: bytes
     source: bytes | None = None
     is_package: bool = False
+    # EXTENSION: the SHARED_LIBRARY entries it needs, loaded together before it (blob B).
+    needs: tuple[str, ...] = ()
 
     @property
     def flags(self) -> int:
@@ -99,9 +102,13 @@ def write_payload(header: PayloadHeader, entries: Iterable[PayloadEntry]) -> tup
 
 def _record(entry: PayloadEntry, blobs: _Blobs) -> bytes:
     data_ref = blobs.add(entry.data)
-    source_ref = blobs.add(entry.source)
+    source_ref = blobs.add(entry.source if entry.kind != Kind.EXTENSION else _needs_blob(entry))
     name_len = len(entry.name.encode("utf-8"))
     return RECORD.pack(int(entry.kind), entry.flags, name_len, *data_ref, *source_ref)
+
+
+def _needs_blob(entry: PayloadEntry) -> bytes:
+    return RESOURCE_SEPARATOR.join(entry.needs).encode("utf-8")
 
 
 def _check_unique(ordered: list[PayloadEntry]) -> None:

@@ -49,7 +49,7 @@ _TERMINFO_FALLBACK = "/usr/share/terminfo"
 def install(values: object) -> None:
     """Phase 1: put the in-memory importer on sys.meta_path."""
     settings = contract.RuntimeSettings.from_marshal(values)
-    payload = importer.Payload(_pyoxidizer.payload, _pyoxidizer.crc32)
+    payload = importer.Payload(_pyoxidizer)
     finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, settings.virtual_module_files)
     sys.meta_path.append(finder)
     sys.path_hooks.insert(0, finder.path_hook)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ It runs before the standard library can be imported, so it imports nothing at al
 
 TRAILER_MAGIC = b"PYOXTRLR"
 PAYLOAD_MAGIC = b"PYOXPAYL"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TRAILER_SIZE = 40
 HEADER_SIZE = 64
 RECORD_WORDS = 8  # a record is eight little-endian u32 words (see format.RECORD)
