@@ -21,7 +21,7 @@ from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
-from pyoxidizer.compile.stage import bootstrap_blob, compile_modules
+from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, main_code
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import NotImplementedFeatureError
 from pyoxidizer.launcher.allocators import check_allocator
@@ -159,6 +159,11 @@ def _payload(
         else:
             codes[module.name] = code
     boot = bootstrap_blob(compiler)
+    code = main_code(
+        config.run.code if config.run.mode == "eval" else None,
+        config.embedded.optimize_level,
+        compiler,
+    )
     compiler.save()
     assert compiler.magic is not None
     strip_cache = options.cache_dir if options.release else None
@@ -166,7 +171,7 @@ def _payload(
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
     payload, index_len = write_payload(
-        payload_header(config.embedded, settings, boot), parts.entries
+        payload_header(config.embedded, settings, boot, code), parts.entries
     )
     trailer = write_trailer(launcher.stat().st_size, payload, index_len)
     return payload, trailer, parts.files

@@ -3,6 +3,7 @@ objects reach dlopen() verified, from the running file, without Python-level hel
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import struct
@@ -258,3 +259,12 @@ def test_launcher_checksum_is_zlibs_crc32_with_and_without_pclmul(app: Path) -> 
     for env in ({}, {"PYOXIDIZER_CRC_TABLES": "1"}):
         proc = run_exe(app, code, env={**os.environ, **env})
         assert proc.stdout == "True\n", proc.stderr
+
+
+def test_eval_code_runs_compiled_at_build_time(app: Path) -> None:
+    contents = read_payload(locate_payload(app.read_bytes())[0])
+    code = marshal.loads(contents.main_code)
+    assert code.co_filename == "<string>"
+    proc = run_exe(app, "print(sys._getframe().f_code.co_filename, __name__); 1/0")
+    assert proc.stdout == "<string> __main__\n"
+    assert 'File "<string>", line 1, in <module>' in proc.stderr

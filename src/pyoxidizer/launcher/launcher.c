@@ -87,7 +87,7 @@ typedef struct {
     uint32_t *name_at; /* entry_count + 1 offsets of each record's name in names */
     uint32_t config_flags;
     uint32_t optimize_level;
-    pyox_blob settings, bootstrap, stdio_encoding;
+    pyox_blob settings, bootstrap, stdio_encoding, main_code;
     unsigned char *settings_bytes; /* private, verified copies of two header blobs */
     char stdio_encoding_text[256];
     const char *raw_allocator; /* name of the allocator installed for PYMEM_DOMAIN_RAW */
@@ -458,6 +458,7 @@ static int pyox_read_header(void) {
     pyox_blob_at(h + PYOX_HEADER_SETTINGS_OFFSET_AT, &pyox.settings);
     pyox_blob_at(h + PYOX_HEADER_BOOTSTRAP_OFFSET_AT, &pyox.bootstrap);
     pyox_blob_at(h + PYOX_HEADER_STDIO_ENCODING_OFFSET_AT, &pyox.stdio_encoding);
+    pyox_blob_at(h + PYOX_HEADER_MAIN_CODE_OFFSET_AT, &pyox.main_code);
     uint64_t records_end = PYOX_HEADER_SIZE + (uint64_t)pyox.entry_count * PYOX_RECORD_SIZE;
     if (records_end + names_size > pyox.index_size || pyox.optimize_level > 2 ||
         (pyox.config_flags & ~PYOX_CFG_KNOWN_BITS) != 0) {
@@ -465,7 +466,7 @@ static int pyox_read_header(void) {
         return -1;
     }
     if (!pyox_blob_in_payload(&pyox.settings) || !pyox_blob_in_payload(&pyox.bootstrap) ||
-        !pyox_blob_in_payload(&pyox.stdio_encoding)) {
+        !pyox_blob_in_payload(&pyox.stdio_encoding) || !pyox_blob_in_payload(&pyox.main_code)) {
         pyox_fail("embedded payload header points outside the payload");
         return -1;
     }
@@ -630,6 +631,29 @@ static PyObject *pyox_mod_code(PyObject *self, PyObject *arg) {
     if (code && !PyCode_Check(code)) {
         Py_DECREF(code);
         return pyox_corrupt(number, "the bytecode", "is not a code object");
+    }
+    return code;
+}
+
+/* main_code() -> eval mode's code object, compiled at build time, or None */
+static PyObject *pyox_mod_main_code(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    if (pyox.main_code.length == 0) Py_RETURN_NONE;
+    unsigned char *blob = NULL;
+    pyox_read r = pyox_blob_copy(&pyox.main_code, &blob);
+    if (r == PYOX_READ_IO) return PyErr_SetFromErrno(PyExc_OSError);
+    if (r == PYOX_READ_NOMEM) return PyErr_NoMemory();
+    if (r == PYOX_READ_CORRUPT) {
+        return PyErr_Format(PyExc_ImportError,
+                            "embedded payload is corrupt (the eval code fails its checksum)");
+    }
+    PyObject *code = PyMarshal_ReadObjectFromString((const char *)blob, pyox.main_code.length);
+    free(blob);
+    if (code && !PyCode_Check(code)) {
+        Py_DECREF(code);
+        return PyErr_Format(PyExc_ImportError,
+                            "embedded payload is corrupt (the eval code is not a code object)");
     }
     return code;
 }
@@ -922,6 +946,7 @@ static PyMethodDef pyox_methods[] = {
     {"read", (PyCFunction)(void (*)(void))pyox_mod_read, METH_FASTCALL,
      "read(number, part): verified bytes of a record's data (0) or source (1)."},
     {"code", pyox_mod_code, METH_O, "code(number): the code object of a module record."},
+    {"main_code", pyox_mod_main_code, METH_NOARGS, "main_code(): eval mode's code, or None."},
     {"memfd", (PyCFunction)(void (*)(void))pyox_mod_memfd, METH_FASTCALL,
      "memfd(number, name): (fd, path) of a memfd holding a record's verified data."},
     {"load_libraries", pyox_mod_load_libraries, METH_O,

@@ -86,6 +86,8 @@ HEADER = Layout(
         *_blob("settings"),  # run-time settings (marshal of RuntimeSettings.to_marshal())
         *_blob("bootstrap"),  # marshalled tuple of (module name, marshalled code)
         *_blob("stdio_encoding"),  # UTF-8 "encoding[:errors]", may be empty
+        *_blob("main_code"),  # eval mode: the code compiled at build time (marshal), or empty
+        ("reserved", "I"),  # zero; keeps the records 16-byte aligned
     ]
 )
 

@@ -38,6 +38,7 @@ class PayloadContents:
     runtime_config: dict[str, object]
     stdio_encoding: str
     entries: tuple[EntryInfo, ...]
+    main_code: bytes = b""  # eval mode: the code compiled at build time (marshal)
 
     def by_kind(self, kind: Kind) -> dict[str, EntryInfo]:
         return {e.name: e for e in self.entries if e.kind == kind}
@@ -100,6 +101,7 @@ def read_payload(payload: memoryview) -> PayloadContents:
     count, names_len, cflags, optimize, *refs = _header(payload)
     config = _blob(payload, *refs[0:3])
     encoding = _blob(payload, *refs[6:9])
+    main_code = bytes(_blob(payload, *refs[9:12]))
     entries = []
     for kind, name, (flags, *blobs) in _records(payload, count, names_len):
         source = _blob(payload, *blobs[3:6]) if flags & EntryFlag.HAS_SOURCE else None
@@ -110,7 +112,7 @@ def read_payload(payload: memoryview) -> PayloadContents:
         entries.append(EntryInfo(kind, name, EntryFlag(flags), data, source, needs))
     runtime_config = marshal.loads(config) if len(config) else {}
     return PayloadContents(
-        cflags, optimize, runtime_config, bytes(encoding).decode(), tuple(entries)
+        cflags, optimize, runtime_config, bytes(encoding).decode(), tuple(entries), main_code
     )
 
 

@@ -49,6 +49,7 @@ class PayloadHeader:
     runtime_config: bytes  # marshalled dict, read by runtime/bootstrap.py
     bootstrap: bytes  # marshalled tuple of (module name, code object)
     stdio_encoding: str = ""
+    main_code: bytes = b""  # eval mode: the code, compiled by the target interpreter
 
 
 class _Blobs:
@@ -83,6 +84,7 @@ def write_payload(header: PayloadHeader, entries: Iterable[PayloadEntry]) -> tup
     config_ref = blobs.add(header.runtime_config)
     boot_ref = blobs.add(header.bootstrap)
     enc_ref = blobs.add(header.stdio_encoding.encode("utf-8"))
+    main_ref = blobs.add(header.main_code)
     records = [_record(e, blobs) for e in ordered]
     head = HEADER.pack(
         PAYLOAD_MAGIC,
@@ -94,6 +96,8 @@ def write_payload(header: PayloadHeader, entries: Iterable[PayloadEntry]) -> tup
         *config_ref,
         *boot_ref,
         *enc_ref,
+        *main_ref,
+        0,
     )
     index = head + b"".join(records) + names
     index += b"\0" * (index_len - len(index))

@@ -375,7 +375,11 @@ def run() -> int:
     mode = settings.mode
     if mode == "eval":
         main = sys.modules["__main__"]
-        exec(compile(settings.code or "", "<string>", "exec"), main.__dict__)
+        # Compiled at build time: compile() would load the parser, compiler and AST types.
+        code = _pyoxidizer.main_code()
+        if code is None:  # it did not compile: the SyntaxError appears now, as with python -c
+            code = compile(settings.code or "", "<string>", "exec")
+        exec(code, main.__dict__)
         return 0
     if mode == "module":
         return _run_module(settings.module or "")
