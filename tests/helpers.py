@@ -142,3 +142,22 @@ def write_native_package(root: Path) -> None:
     _gcc(
         "-I", sysconfig.get_path("include"), "-o", ext, root / "ext.c", lib_a, "-Wl,-rpath,$ORIGIN"
     )
+
+
+def stored_blob(image: bytes, kind: int, name: str) -> tuple[int, int]:
+    """(file offset, stored length) of an entry's data blob in an executable's bytes."""
+    from pyoxidizer.payload.format import HEADER, RECORD, TRAILER
+    from pyoxidizer.payload.reader import locate_payload
+
+    payload, _ = locate_payload(image)
+    start = len(image) - TRAILER.size - len(payload)
+    count, names_size = HEADER.unpack_from(payload, 0)[2:4]
+    names = bytes(payload[HEADER.size + RECORD.size * count :][:names_size])
+    at = 0
+    for i in range(count):
+        fields = RECORD.unpack_from(payload, HEADER.size + RECORD.size * i)
+        record_name = names[at : at + fields[2]].decode()
+        at += fields[2]
+        if (fields[0], record_name) == (kind, name):
+            return start + fields[3], fields[4]
+    raise KeyError(name)

@@ -16,6 +16,7 @@ from pyoxidizer._fs import exclusive_lock
 from pyoxidizer._proc import Runner, run
 from pyoxidizer._report import Reporter
 from pyoxidizer.assemble.appdir import AppFile, assemble_app
+from pyoxidizer.assemble.compression import load_compressor, save_compressor
 from pyoxidizer.assemble.materialise import materialise
 from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
@@ -170,9 +171,11 @@ def _payload(
     parts = materialise(collector, codes, compiler.magic, dist, strip_cache, tools.runner)
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
+    compressor = load_compressor(options.cache_dir, dist, options.release)
     payload, index_len = write_payload(
-        payload_header(config.embedded, settings, boot, code), parts.entries
+        payload_header(config.embedded, settings, boot, code), parts.entries, compressor
     )
+    save_compressor(compressor, options.cache_dir, dist)
     trailer = write_trailer(launcher.stat().st_size, payload, index_len)
     return payload, trailer, parts.files
 

@@ -14,7 +14,7 @@ import pytest
 
 from pyoxidizer.payload.format import TRAILER, Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
-from tests.helpers import Project, config_text, run_exe, write_native_package
+from tests.helpers import Project, config_text, run_exe, stored_blob, write_native_package
 
 # The app runs its first argument as code, so one build serves every case.
 RUN = 'mode = "eval"\ncode = "import sys; exec(sys.argv[1])"'
@@ -104,19 +104,11 @@ def test_other_format_versions_are_refused_naming_the_version(
     assert f"format version {version}, but this launcher reads version 2 only" in line
 
 
-def _entry_offset(image: bytes, kind: Kind, name: str) -> int:
-    """File offset of an entry's data (its bytes are unique in these images)."""
-    payload, _ = locate_payload(image)
-    data = bytes(read_payload(payload).by_kind(kind)[name].data)
-    assert image.count(data) == 1
-    return image.index(data)
-
-
 def test_damaged_extension_module_is_an_import_error_not_a_crash(app: Path, tmp_path: Path) -> None:
     image = app.read_bytes()
     data = bytearray(image)
-    at = _entry_offset(image, Kind.EXTENSION, "_decimal")
-    data[at + 4096] ^= 0x40  # inside the ELF, where the loader would have read it
+    at, length = stored_blob(image, Kind.EXTENSION, "_decimal")
+    data[at + length // 2] ^= 0x40
     bad = _variant(app, tmp_path, data)
     proc = run_exe(bad, "import _decimal")
     assert proc.returncode == 1
@@ -131,8 +123,8 @@ def test_damaged_extension_module_is_an_import_error_not_a_crash(app: Path, tmp_
 def test_damage_to_a_start_up_module_is_one_line(app: Path, tmp_path: Path) -> None:
     image = app.read_bytes()
     data = bytearray(image)
-    at = _entry_offset(image, Kind.MODULE, "encodings")
-    data[at + 10] ^= 0x01
+    at, length = stored_blob(image, Kind.MODULE, "encodings")
+    data[at + length // 2] ^= 0x01
     line = _one_error_line(run_exe(_variant(app, tmp_path, data)))
     assert "corrupt (the data of 'encodings' fails its checksum)" in line
     assert "Fatal Python error" not in line

@@ -1,7 +1,7 @@
 """Seeded fuzzing of a built executable's trailer, index and blobs: no crash, no hang.
 
-One small app (the modules it imports, an extension module of the distribution, and an
-extension module with two bundled libraries that need each other) is built once. Each case
+One app (the standard library, compressed, and an extension module with two bundled
+libraries that need each other, uncompressed) is built once. Each case
 copies it, damages one region in one way, runs it and classifies the outcome. Damage must
 end as the app's normal output, one ``error:`` line, or an ``ImportError`` naming the damaged
 entry; never a signal, a dynamic loader assertion, a ``Fatal Python error`` or a hang.
@@ -29,7 +29,7 @@ import pytest
 
 from pyoxidizer.payload.format import HEADER, RECORD, TRAILER, Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
-from tests.helpers import Project, config_text, run_exe, write_native_package
+from tests.helpers import Project, config_text, run_exe, stored_blob, write_native_package
 
 CASES = int(os.environ.get("PYOXIDIZER_FUZZ_CASES", "2000"))
 SEED = int(os.environ.get("PYOXIDIZER_FUZZ_SEED", "13"))
@@ -56,24 +56,23 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Target:
-    """The app, slimmed to what CODE imports (two-phase slimming), as a release build."""
+    """The app as a release build: the whole standard library, compressed with its
+    dictionaries, and the native package's uncompressed extension module and libraries."""
     root = tmp_path_factory.mktemp("fuzz") / "proj"
     root.mkdir()
     project = Project(root, cache_dir)
     write_native_package(root)
-    dump = root / "dump"
     rules = '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["oxnative"]\n'
-    embedded = 'write_modules_directory_env = "MODULES_DUMP"'
-    # The slim app keeps what the fat one imported, and traceback: errors print as usual.
-    run = f'mode = "eval"\ncode = "import traceback; {CODE}"'
-    project.write("pyoxidizer.toml", config_text(rules=rules, run=run, embedded=embedded))
-    fat = project.build()
-    assert run_exe(fat, env={**os.environ, "MODULES_DUMP": str(dump)}).stdout == EXPECTED
-    rules += f'[[packaging_rule]]\ntype = "filter-include"\nglob_files = ["{dump}/modules-*"]\n'
-    run = f'mode = "eval"\ncode = "{CODE}"'
-    project.write("pyoxidizer.toml", config_text(rules=rules, run=run, embedded=embedded))
+    project.write(
+        "pyoxidizer.toml", config_text(rules=rules, run=f'mode = "eval"\ncode = "{CODE}"')
+    )
     image = project.build("--release").read_bytes()
+    assert run_exe(project.exe("--release")).stdout == EXPECTED
     return Target(image, *_regions(image))
+
+
+# The modules whose bytecode the run reads (CODE's imports and what CPython imports).
+USED_MODULES = ("encodings", "encodings.aliases", "encodings.utf_8", "json", "json.decoder")
 
 
 def _regions(image: bytes) -> tuple[tuple[Region, ...], int, int]:
@@ -92,15 +91,13 @@ def _regions(image: bytes) -> tuple[tuple[Region, ...], int, int]:
         Region("main code", start + fields[15], start + fields[15] + fields[16]),
     ]
     contents = read_payload(payload)
-    used = {"encodings", "encodings.aliases", "encodings.utf_8", "json", "json.decoder"}
+    wanted = {Kind.MODULE: USED_MODULES, Kind.EXTENSION: ("_decimal", "oxnative._native")}
     for entry in contents.entries:
-        if entry.kind == Kind.MODULE and entry.name not in used:
-            continue
-        if entry.kind in (Kind.RESOURCE, Kind.DIST_INFO):
-            continue
-        data = bytes(entry.data)
-        at = image.index(data, start)
-        regions.append(Region(f"{entry.kind.name.lower()} {entry.name}", at, at + len(data)))
+        if entry.kind in (Kind.SHARED_LIBRARY, Kind.DICTIONARY) or entry.name in wanted.get(
+            entry.kind, ()
+        ):
+            at, length = stored_blob(image, entry.kind, entry.name)
+            regions.append(Region(f"{entry.kind.name.lower()} {entry.name}", at, at + length))
     return tuple(r for r in regions if r.end > r.start), start, start + index_end
 
 

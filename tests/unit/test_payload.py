@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import random
 import re
 import struct
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from pyoxidizer.errors import PayloadError
 from pyoxidizer.payload import format as fmt
+from pyoxidizer.payload.compress import Compressor, train_dictionary
 from pyoxidizer.payload.reader import InMemoryServices, locate_payload, read_payload
 from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload, write_trailer
 
@@ -180,3 +182,74 @@ def test_in_memory_services_answer_as_the_launcher_does() -> None:
     damaged[damaged.index(b"X = 1")] ^= 1
     with pytest.raises(ImportError, match="the source of 'm' fails its checksum"):
         InMemoryServices(bytes(damaged)).read(number, 1)
+
+
+def _modules(count: int = 90) -> list[PayloadEntry]:
+    """Modules with bytecode and source that look alike (as a library's do), ~2.5 MB."""
+    out = []
+    for i in range(count):
+        source = "".join(f"def f{i}_{j}(x):\n    return x * {j} + {i}\n" for j in range(700))
+        code = compile(source, f"<oxidized>/m{i}.py", "exec")
+        out.append(
+            PayloadEntry(
+                fmt.Kind.MODULE,
+                f"m{i}",
+                marshal.dumps(code),
+                source.encode(),
+                compress=True,
+                train=True,
+            )
+        )
+    return out
+
+
+def test_compressed_entries_round_trip_with_trained_dictionaries() -> None:
+    random_bytes = random.Random(1).randbytes(300)
+    entries = [
+        *_modules(),
+        PayloadEntry(fmt.Kind.RESOURCE, "pkg\0a.txt", b"text " * 1000, compress=True),
+        PayloadEntry(fmt.Kind.RESOURCE, "pkg\0keep.txt", b"text " * 1000),
+        PayloadEntry(fmt.Kind.RESOURCE, "pkg\0noise.bin", random_bytes[:300], compress=True),
+        PayloadEntry(fmt.Kind.EXTENSION, "_ext", b"\x7fELF" + b"\0" * 5000, compress=True),
+    ]
+    payload, _ = write_payload(_header(), entries, Compressor(3))
+    again, _ = write_payload(_header(), reversed(entries), Compressor(3))
+    assert payload == again  # deterministic
+    contents = read_payload(memoryview(payload))
+    by_name = {(e.kind, e.name): e for e in contents.entries}
+    assert sorted(contents.by_kind(fmt.Kind.DICTIONARY)) == ["bytecode", "source"]
+    for entry in entries:
+        read = by_name[(entry.kind, entry.name)]
+        assert bytes(read.data) == entry.data
+        if entry.kind == fmt.Kind.MODULE:
+            assert bytes(read.source or b"") == entry.source
+            assert read.flags & fmt.EntryFlag.DATA_ZSTD and read.flags & fmt.EntryFlag.SOURCE_ZSTD
+    assert by_name[(fmt.Kind.RESOURCE, "pkg\0a.txt")].flags & fmt.EntryFlag.DATA_ZSTD
+    assert not by_name[(fmt.Kind.RESOURCE, "pkg\0keep.txt")].flags & fmt.EntryFlag.DATA_ZSTD
+    # Stored as it is when a frame would not be smaller.
+    assert not by_name[(fmt.Kind.RESOURCE, "pkg\0noise.bin")].flags & fmt.EntryFlag.DATA_ZSTD
+    raw = sum(len(e.data) + len(e.source or b"") for e in contents.entries)
+    assert sum(e.stored for e in contents.entries) * 4 < raw
+    services = InMemoryServices(payload)
+    number = services.find(int(fmt.Kind.MODULE), "m7")
+    assert services.read(number, 1) == entries[7].source
+    assert services.code(number).co_filename == "<oxidized>/m7.py"
+
+
+def test_a_dictionary_needs_enough_samples_and_frames_name_it() -> None:
+    assert train_dictionary([b"x" * 100] * 10) == b""
+    few = [e.__class__(**{**e.__dict__, "train": False}) for e in _modules(10)]
+    payload, _ = write_payload(_header(), few, Compressor(3))
+    contents = read_payload(memoryview(payload))
+    assert contents.by_kind(fmt.Kind.DICTIONARY) == {}  # nothing to train on: plain frames
+    assert all(e.flags & fmt.EntryFlag.DATA_ZSTD for e in contents.entries)
+
+
+def test_compression_cache_is_used_and_keyed_by_level_and_dictionary() -> None:
+    cache: dict[bytes, bytes] = {}
+    first = Compressor(3, cache)
+    frames = first.compress([(b"abc" * 100, b""), (b"abc" * 100, b"")])
+    assert first.added == 1 and len(cache) == 1 and frames[0] == frames[1]
+    second = Compressor(3, cache)
+    assert second.compress([(b"abc" * 100, b"")]) == frames[:1] and second.added == 0
+    assert Compressor(19, cache).compress([(b"abc" * 100, b"")]) and len(cache) == 2

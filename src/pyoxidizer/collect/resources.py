@@ -23,6 +23,7 @@ class ModuleSource:
     include_source: bool = True
     location: Location = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
+    compress: bool = True  # embedded as zstd frames (the rule's compression key)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ResourceData:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -45,6 +47,7 @@ class ExtensionModule:
     data: bytes | None  # shared object bytes; None for modules built into libpython
     origin: Path | None
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def builtin(self) -> bool:
@@ -59,6 +62,7 @@ class DistInfoFile:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -73,6 +77,7 @@ class SharedLibrary:
     relative_path: str  # where it sat under the install root
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
 
 Resource = ModuleSource | ResourceData | ExtensionModule | DistInfoFile | SharedLibrary

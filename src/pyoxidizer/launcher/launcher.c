@@ -41,9 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+/* libzstd.a is linked statically, so its "static linking only" API is stable for us. */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -563,10 +567,125 @@ static int pyox_record_arg(PyObject *arg, uint32_t *number) {
     return 0;
 }
 
-/* Verified bytes of a record's blob as a new bytes object, or NULL with an exception. */
+/* --- zstd: blobs stored as frames ------------------------------------------------------
+ * A frame records its content size and names the dictionary it needs by ID; dictionaries
+ * are DICTIONARY records, read and verified the first time a frame needs one. Frames are
+ * decompressed only after their stored bytes passed their CRC-32. */
+typedef struct {
+    unsigned id;
+    unsigned char *bytes; /* the verified dictionary, which the DDict refers to */
+    ZSTD_DDict *ddict;
+} pyox_dictionary;
+
+static pyox_dictionary pyox_dictionaries[8];
+static size_t pyox_dictionary_count;
+static ZSTD_DCtx *pyox_dctx; /* used with the GIL held */
+
+static int pyox_compressed(uint32_t number, int part) {
+    uint16_t flags = pyox_u16(pyox_record(number) + PYOX_RECORD_FLAGS_AT);
+    return (flags & (part ? PYOX_FLAG_SOURCE_ZSTD : PYOX_FLAG_DATA_ZSTD)) != 0;
+}
+
+/* The content size a verified frame declares; -1 if it declares none we accept. */
+static int pyox_frame_size(const unsigned char *frame, size_t n, size_t *size) {
+    unsigned long long declared = ZSTD_getFrameContentSize(frame, n);
+    if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR ||
+        declared > UINT32_MAX) {
+        return -1;
+    }
+    *size = (size_t)declared;
+    return 0;
+}
+
+/* The decoding dictionary with this ID, read from its record on first use; NULL if the
+ * payload has none that is intact. Called with the GIL held. */
+static const ZSTD_DDict *pyox_dictionary_with(unsigned id) {
+    for (size_t i = 0; i < pyox_dictionary_count; i++) {
+        if (pyox_dictionaries[i].id == id) return pyox_dictionaries[i].ddict;
+    }
+    if (pyox_dictionary_count == sizeof(pyox_dictionaries) / sizeof(pyox_dictionaries[0])) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < pyox.entry_count; i++) {
+        if (pyox_u16(pyox_record(i) + PYOX_RECORD_KIND_AT) != PYOX_KIND_DICTIONARY) continue;
+        pyox_blob b;
+        unsigned char head[8];
+        pyox_record_blob(i, 0, &b);
+        if (b.length < sizeof(head) || pyox_pread_all(head, sizeof(head), b.offset) != 0 ||
+            ZSTD_getDictID_fromDict(head, sizeof(head)) != id) {
+            continue;
+        }
+        unsigned char *bytes = NULL;
+        if (pyox_blob_copy(&b, &bytes) != PYOX_READ_OK) return NULL;
+        ZSTD_DDict *ddict = ZSTD_createDDict_byReference(bytes, b.length);
+        if (!ddict || ZSTD_getDictID_fromDDict(ddict) != id) {
+            ZSTD_freeDDict(ddict);
+            free(bytes);
+            return NULL;
+        }
+        pyox_dictionaries[pyox_dictionary_count++] = (pyox_dictionary){id, bytes, ddict};
+        return ddict;
+    }
+    return NULL;
+}
+
+/* Decompress a verified frame into dst, exactly size bytes. 0; -1 if it does not. */
+static int pyox_decompress(ZSTD_DCtx *dctx, void *dst, size_t size, const unsigned char *frame,
+                           size_t n, const ZSTD_DDict *ddict) {
+    size_t r = ddict ? ZSTD_decompress_usingDDict(dctx, dst, size, frame, n, ddict)
+                     : ZSTD_decompressDCtx(dctx, dst, size, frame, n);
+    return ZSTD_isError(r) || r != size ? -1 : 0;
+}
+
+/* The dictionary a verified frame needs: *ddict, NULL when it needs none. -1 if the
+ * payload lacks it. Called with the GIL held. */
+static int pyox_frame_dictionary(const unsigned char *frame, size_t n, const ZSTD_DDict **ddict) {
+    unsigned id = ZSTD_getDictID_fromFrame(frame, n);
+    *ddict = id ? pyox_dictionary_with(id) : NULL;
+    return id && !*ddict ? -1 : 0;
+}
+
+/* Raise for a blob that could not be read: OSError, MemoryError or the corruption. */
+static PyObject *pyox_read_failed(pyox_read r, uint32_t number, const char *what) {
+    if (r == PYOX_READ_IO) return PyErr_SetFromErrno(PyExc_OSError);
+    if (r == PYOX_READ_NOMEM) return PyErr_NoMemory();
+    return pyox_corrupt(number, what, "fails its checksum");
+}
+
+/* A compressed blob, verified and decompressed into a new bytes object. */
+static PyObject *pyox_frame_bytes(uint32_t number, int part, const pyox_blob *b) {
+    const char *what = part ? "the source" : "the data";
+    unsigned char *frame = NULL;
+    pyox_read r;
+    Py_BEGIN_ALLOW_THREADS
+    r = pyox_blob_copy(b, &frame);
+    Py_END_ALLOW_THREADS
+    if (r != PYOX_READ_OK) return pyox_read_failed(r, number, what);
+    size_t size = 0;
+    const ZSTD_DDict *ddict = NULL;
+    PyObject *out = NULL;
+    if (pyox_frame_size(frame, b->length, &size) != 0) {
+        pyox_corrupt(number, what, "is not a zstd frame of a known size");
+    } else if (pyox_frame_dictionary(frame, b->length, &ddict) != 0) {
+        pyox_corrupt(number, what, "needs a zstd dictionary that is missing or damaged");
+    } else if (!pyox_dctx && !(pyox_dctx = ZSTD_createDCtx())) {
+        PyErr_NoMemory();
+    } else if ((out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size)) != NULL &&
+               pyox_decompress(pyox_dctx, PyBytes_AS_STRING(out), size, frame, b->length,
+                               ddict) != 0) {
+        Py_CLEAR(out);
+        pyox_corrupt(number, what, "cannot be decompressed");
+    }
+    free(frame);
+    return out;
+}
+
+/* Verified (and decompressed) bytes of a record's blob as a new bytes object, or NULL
+ * with an exception. */
 static PyObject *pyox_blob_bytes(uint32_t number, int part) {
     pyox_blob b;
     pyox_record_blob(number, part, &b);
+    if (pyox_compressed(number, part)) return pyox_frame_bytes(number, part, &b);
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)b.length);
     if (!out) return NULL;
     unsigned char *buf = (unsigned char *)PyBytes_AS_STRING(out);
@@ -725,6 +844,82 @@ static int pyox_fill_memfd(int fd, const pyox_blob *b) {
     return result;
 }
 
+/* Decompress a verified frame straight into memfd fd, sized first: no copy in between.
+ * 0, or -1 with errno (ENOMEM, or EIO when the frame does not decompress to its size). */
+static int pyox_fill_memfd_from_frame(int fd, const unsigned char *frame, size_t n, size_t size,
+                                      const ZSTD_DDict *ddict) {
+    if (ftruncate(fd, (off_t)size) != 0) return -1;
+    if (size == 0) return 0;
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (map == MAP_FAILED) return -1;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    int result = dctx ? pyox_decompress(dctx, map, size, frame, n, ddict) : -1;
+    int saved = dctx ? EIO : ENOMEM;
+    ZSTD_freeDCtx(dctx);
+    munmap(map, size);
+    errno = saved;
+    return result;
+}
+
+/* Nothing may change the object between its check and dlopen(). Kernels without sealing
+ * still load it. */
+static void pyox_seal(int fd) {
+    (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+}
+
+/* The (fd, path) pair memfd() returns, or NULL (closing fd) with an exception. */
+static PyObject *pyox_memfd_result(int fd) {
+    PyObject *path = pyox_fd_path(fd);
+    PyObject *pair = path ? Py_BuildValue("(iN)", fd, path) : NULL;
+    if (!pair) close(fd);
+    return pair;
+}
+
+static PyObject *pyox_memfd_failed(const char *name, const char *step, int saved) {
+    return PyErr_Format(PyExc_ImportError, "cannot load '%s' from memory: %s failed: %s (errno %d)",
+                        name, step, strerror(saved), saved);
+}
+
+/* A memfd holding a shared object stored compressed: the frame is read and verified, then
+ * decompressed into the memfd. */
+static PyObject *pyox_memfd_from_frame(uint32_t number, const char *name, const pyox_blob *b) {
+    unsigned char *frame = NULL;
+    pyox_read r;
+    Py_BEGIN_ALLOW_THREADS
+    r = pyox_blob_copy(b, &frame);
+    Py_END_ALLOW_THREADS
+    if (r != PYOX_READ_OK) {
+        if (r == PYOX_READ_IO) return pyox_memfd_failed(name, "reading it", errno);
+        return pyox_read_failed(r, number, "the shared object");
+    }
+    size_t size = 0;
+    const ZSTD_DDict *ddict = NULL;
+    if (pyox_frame_size(frame, b->length, &size) != 0) {
+        free(frame);
+        return pyox_corrupt(number, "the shared object", "is not a zstd frame of a known size");
+    }
+    if (pyox_frame_dictionary(frame, b->length, &ddict) != 0) {
+        free(frame);
+        return pyox_corrupt(number, "the shared object", "needs a zstd dictionary that is missing");
+    }
+    int fd, result = -1, saved = 0;
+    const char *step = "memfd_create";
+    Py_BEGIN_ALLOW_THREADS
+    fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd >= 0) {
+        step = "decompressing it into memory";
+        result = pyox_fill_memfd_from_frame(fd, frame, b->length, size, ddict);
+        if (result == 0) pyox_seal(fd);
+    }
+    saved = errno;
+    if (fd >= 0 && result != 0) close(fd);
+    Py_END_ALLOW_THREADS
+    free(frame);
+    if (fd < 0 || (result != 0 && saved != EIO)) return pyox_memfd_failed(name, step, saved);
+    if (result != 0) return pyox_corrupt(number, "the shared object", "cannot be decompressed");
+    return pyox_memfd_result(fd);
+}
+
 /* memfd(number, name) -> (fd, path): an anonymous in-memory file holding the verified data
  * of a shared-object record, sealed against changes, and a path for dlopen(). The caller
  * closes fd once the object is loaded. Any failure is an ImportError naming `name`. */
@@ -740,6 +935,7 @@ static PyObject *pyox_mod_memfd(PyObject *self, PyObject *const *args, Py_ssize_
     if (!name) return NULL;
     pyox_blob b;
     pyox_record_blob(number, 0, &b);
+    if (pyox_compressed(number, 0)) return pyox_memfd_from_frame(number, name, &b);
     int fd, result = 0, saved = 0;
     const char *step = "memfd_create";
     Py_BEGIN_ALLOW_THREADS
@@ -747,29 +943,14 @@ static PyObject *pyox_mod_memfd(PyObject *self, PyObject *const *args, Py_ssize_
     if (fd >= 0) {
         step = "copying it into memory";
         result = pyox_fill_memfd(fd, &b);
-        if (result == 0) {
-            /* Nothing may change the object between the check and dlopen(). Kernels
-             * without sealing still load it. */
-            (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-        }
+        if (result == 0) pyox_seal(fd);
     }
     saved = errno;
     if (fd >= 0 && result != 0) close(fd);
     Py_END_ALLOW_THREADS
-    if (fd < 0 || result == -1) {
-        return PyErr_Format(PyExc_ImportError,
-                            "cannot load '%s' from memory: %s failed: %s (errno %d)", name, step,
-                            strerror(saved), saved);
-    }
+    if (fd < 0 || result == -1) return pyox_memfd_failed(name, step, saved);
     if (result == -2) return pyox_corrupt(number, "the shared object", "fails its checksum");
-    PyObject *path = pyox_fd_path(fd);
-    if (!path) {
-        close(fd);
-        return NULL;
-    }
-    PyObject *pair = Py_BuildValue("(iN)", fd, path);
-    if (!pair) close(fd);
-    return pair;
+    return pyox_memfd_result(fd);
 }
 
 #if defined(__x86_64__) && defined(EM_X86_64)
@@ -1337,6 +1518,11 @@ finalize: /* Step 6. */
         exitcode = 128 + SIGINT;
     }
 cleanup:
+    for (size_t i = 0; i < pyox_dictionary_count; i++) {
+        ZSTD_freeDDict(pyox_dictionaries[i].ddict);
+        free(pyox_dictionaries[i].bytes);
+    }
+    ZSTD_freeDCtx(pyox_dctx);
     free(pyox.settings_bytes);
     free(pyox.name_at);
     free(pyox.index);

@@ -27,6 +27,7 @@ from pyoxidizer.launcher.allocators import (
     ALLOCATORS,
     StaticAllocator,
     available_allocators,
+    find_static_library,
     rename_map,
     require_allocator,
 )
@@ -59,10 +60,34 @@ def compile_command(
     ]
 
 
+ZSTD_ARCHIVE = "libzstd.a"
+
+
+def require_zstd(cc: Sequence[str]) -> Path | None:
+    """The static zstd library the launcher decompresses with, or a LauncherError; None
+    when the compiler itself cannot run (compiling then says so)."""
+    found = find_static_library(tuple(cc), ZSTD_ARCHIVE)
+    if found is None and shutil.which(cc[0]) is not None:
+        raise LauncherError(
+            f"the launcher needs zstd's static library ({ZSTD_ARCHIVE}), which the C compiler "
+            f"{cc[0]!r} cannot find; install the Debian package libzstd-dev "
+            "(scripts/install-system-deps.sh does)"
+        )
+    return found
+
+
 def link_command(
-    dist: Distribution, obj: Path, out: Path, release: bool, archives: Sequence[Path] = ()
+    dist: Distribution,
+    obj: Path,
+    out: Path,
+    release: bool,
+    archives: Sequence[Path] = (),
+    zstd: Path | None = None,
 ) -> list[str]:
     strip = ["-s"] if release else []
+    # zstd is the launcher's own: its symbols are not exported to extension modules, which
+    # may bring (and bind to) a zstd of their own.
+    private = [str(zstd), f"-Wl,--exclude-libs,{zstd.name}"] if zstd else []
     return [
         *dist.cc,
         *strip,
@@ -70,6 +95,7 @@ def link_command(
         str(out),
         str(obj),
         *(str(a) for a in archives),
+        *private,
         str(dist.static_lib),
         "-Wl,--as-needed",
         *dist.link_libs,
@@ -179,8 +205,9 @@ def ensure_launcher(
     """
     names = available_allocators(dist.cc) if allocators is None else tuple(allocators)
     archives = {name: require_allocator(dist.cc, name) for name in sorted(set(names))}
+    zstd = require_zstd(dist.cc)
     suffix = "".join(f"-{name}" for name in archives)
-    key = cache_key(dist, release, archives)
+    key = cache_key(dist, release, {**archives, **({"zstd": zstd} if zstd else {})})
     out = cache_dir / "launchers" / f"launcher-{dist.short_version}{suffix}-{key}"
     if out.is_file():
         return out, False
@@ -198,6 +225,7 @@ def ensure_launcher(
             _namespaced_archive(ALLOCATORS[name], path, tools) for name, path in archives.items()
         ]
         linked = tools.work / "launcher"
-        tools(link_command(dist, obj, linked, release, linked_archives), "linking the launcher")
+        link = link_command(dist, obj, linked, release, linked_archives, zstd)
+        tools(link, "linking the launcher")
         publish(linked, out)
     return out, True

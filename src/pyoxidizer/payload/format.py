@@ -112,11 +112,14 @@ class Kind(enum.IntEnum):
     EXTENSION = c.KIND_EXTENSION  # A: shared object bytes of an extension module
     SHARED_LIBRARY = c.KIND_SHARED_LIBRARY  # name: the soname; A: shared object bytes
     DIST_INFO = c.KIND_DIST_INFO  # name "dist-info-dir\0relative/path"; A: data
+    DICTIONARY = c.KIND_DICTIONARY  # name: what it was trained on; A: zstd dictionary
 
 
 class EntryFlag(enum.IntFlag):
     PACKAGE = c.FLAG_PACKAGE
     HAS_SOURCE = c.FLAG_HAS_SOURCE
+    DATA_ZSTD = c.FLAG_DATA_ZSTD
+    SOURCE_ZSTD = c.FLAG_SOURCE_ZSTD
 
 
 class ConfigFlag(enum.IntFlag):
@@ -191,6 +194,7 @@ def c_header() -> str:
         f"#define PYOX_CFG_KNOWN_BITS 0x{KNOWN_CONFIG_BITS:X}u",
         *(f"#define PYOX_ALLOCATOR_{code.name} {code.value}" for code in RawAllocator),
         *(f"#define PYOX_KIND_{kind.name} {kind.value}" for kind in Kind),
+        *(f"#define PYOX_FLAG_{flag.name} {flag.value}u" for flag in EntryFlag),
         f"#define PYOX_BOOTSTRAP_FILENAME_PREFIX {_c_string(c.BOOTSTRAP_FILENAME_PREFIX.encode())}",
         "#endif",
     ]

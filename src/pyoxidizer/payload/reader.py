@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import marshal
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import CodeType
 
 from pyoxidizer.errors import PayloadError
+from pyoxidizer.payload.compress import decompress, dictionary_id
 from pyoxidizer.payload.format import (
     FORMAT_VERSION,
     HEADER,
@@ -26,9 +28,10 @@ class EntryInfo:
     kind: Kind
     name: str
     flags: EntryFlag
-    data: memoryview
-    source: memoryview | None
+    data: memoryview  # decompressed
+    source: memoryview | None  # decompressed
     needs: tuple[str, ...] = ()  # EXTENSION: the SHARED_LIBRARY entries it needs
+    stored: int = 0  # bytes of data and source as stored in the file (compressed or not)
 
 
 @dataclass(frozen=True)
@@ -97,19 +100,49 @@ def _records(payload: memoryview, count: int, names_len: int) -> list[tuple[Kind
     return records
 
 
+def _dictionaries(
+    payload: memoryview, records: list[tuple[Kind, str, list[int]]]
+) -> dict[int, bytes]:
+    """The zstd dictionaries of a payload, by ID."""
+    found = (
+        bytes(_blob(payload, *refs[1:4])) for kind, _, refs in records if kind == Kind.DICTIONARY
+    )
+    return {dictionary_id(d): d for d in found}
+
+
+def _content(
+    payload: memoryview, ref: Sequence[int], compressed: int, dictionaries: dict[int, bytes]
+) -> memoryview:
+    """A blob's verified content, decompressed when it is stored compressed."""
+    stored = _blob(payload, *ref)
+    if not compressed:
+        return stored
+    try:
+        return memoryview(decompress(stored, dictionaries))
+    except ValueError as exc:
+        raise PayloadError(
+            f"payload blob at offset {ref[0]} cannot be decompressed: {exc}"
+        ) from None
+
+
 def read_payload(payload: memoryview) -> PayloadContents:
     count, names_len, cflags, optimize, *refs = _header(payload)
     config = _blob(payload, *refs[0:3])
     encoding = _blob(payload, *refs[6:9])
     main_code = bytes(_blob(payload, *refs[9:12]))
+    records = _records(payload, count, names_len)
+    dictionaries = _dictionaries(payload, records)
     entries = []
-    for kind, name, (flags, *blobs) in _records(payload, count, names_len):
-        source = _blob(payload, *blobs[3:6]) if flags & EntryFlag.HAS_SOURCE else None
+    for kind, name, (flags, *blobs) in records:
+        data = _content(payload, blobs[0:3], flags & EntryFlag.DATA_ZSTD, dictionaries)
+        source = None
+        if flags & EntryFlag.HAS_SOURCE:
+            source = _content(payload, blobs[3:6], flags & EntryFlag.SOURCE_ZSTD, dictionaries)
         needs: tuple[str, ...] = ()
         if kind == Kind.EXTENSION and blobs[4]:
             needs = tuple(bytes(_blob(payload, *blobs[3:6])).decode().split(RESOURCE_SEPARATOR))
-        data = _blob(payload, *blobs[0:3])
-        entries.append(EntryInfo(kind, name, EntryFlag(flags), data, source, needs))
+        stored = blobs[1] + (blobs[4] if flags & EntryFlag.HAS_SOURCE else 0)
+        entries.append(EntryInfo(kind, name, EntryFlag(flags), data, source, needs, stored))
     runtime_config = marshal.loads(config) if len(config) else {}
     return PayloadContents(
         cflags, optimize, runtime_config, bytes(encoding).decode(), tuple(entries), main_code
@@ -130,15 +163,17 @@ class InMemoryServices:
         self.index = bytes(self._payload[:index_end])
         self._records = _records(self._payload, count, names_len)
         self._numbers = {(int(k), name): i for i, (k, name, _) in enumerate(self._records)}
+        self._dictionaries = _dictionaries(self._payload, self._records)
 
     def find(self, kind: int, name: str, /) -> int:
         return self._numbers.get((kind, name), -1)
 
     def read(self, number: int, part: int, /) -> bytes:
-        kind, name, (_, *blobs) = self._records[number]
+        kind, name, (flags, *blobs) = self._records[number]
         ref = blobs[3:6] if part else blobs[0:3]
+        compressed = flags & (EntryFlag.SOURCE_ZSTD if part else EntryFlag.DATA_ZSTD)
         try:
-            return bytes(_blob(self._payload, *ref))
+            return bytes(_content(self._payload, ref, compressed, self._dictionaries))
         except PayloadError:
             what = "the source" if part else "the data"
             raise ImportError(
