@@ -128,9 +128,11 @@ def test_c_header_constants() -> None:
 
 
 def test_launcher_has_no_layout_of_its_own() -> None:
-    """Every layout constant reaches launcher.c through the generated header."""
-    source = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()
-    assert '#include "pyoxidizer_format.h"' in source
+    """Every layout constant reaches the launcher's C files through the generated header."""
+    launcher = ROOT / "src/pyoxidizer/launcher"
+    assert '#include "pyoxidizer_format.h"' in (launcher / "launcher.h").read_text()
+    source = "".join(p.read_text() for p in sorted([*launcher.glob("*.c"), *launcher.glob("*.h")]))
+    assert all('#include "launcher.h"' in p.read_text() for p in launcher.glob("*.c"))
     generated = _c_defines(fmt.c_header())
     assert not set(_c_defines(source)) & set(generated)
     assert fmt.TRAILER_MAGIC.decode() not in source and fmt.PAYLOAD_MAGIC.decode() not in source

@@ -78,7 +78,7 @@ def require_zstd(cc: Sequence[str]) -> Path | None:
 
 def link_command(
     dist: Distribution,
-    obj: Path,
+    objs: Sequence[Path],
     out: Path,
     release: bool,
     archives: Sequence[Path] = (),
@@ -93,7 +93,7 @@ def link_command(
         *strip,
         "-o",
         str(out),
-        str(obj),
+        *(str(obj) for obj in objs),
         *(str(a) for a in archives),
         *private,
         str(dist.static_lib),
@@ -106,10 +106,15 @@ def link_command(
 
 
 HEADER_NAME = "pyoxidizer_format.h"
+# The launcher's C files, in this package (launcher.c says what each one holds).
+SOURCES = ("launcher.c", "payload.c", "checksum.c", "frames.c", "services.c", "objects.c")
+HEADERS = ("launcher.h",)
 
 
-def launcher_source() -> bytes:
-    return (resources.files("pyoxidizer.launcher") / "launcher.c").read_bytes()
+def launcher_sources() -> dict[str, bytes]:
+    """Every C source and header of the launcher, by file name."""
+    package = resources.files("pyoxidizer.launcher")
+    return {name: (package / name).read_bytes() for name in (*SOURCES, *HEADERS)}
 
 
 class LauncherProvider(Protocol):
@@ -126,7 +131,9 @@ def _archive_identity(path: Path) -> str:
 
 
 def cache_key(dist: Distribution, release: bool, archives: dict[str, Path] | None = None) -> str:
-    h = hashlib.sha256(launcher_source())
+    h = hashlib.sha256()
+    for name, text in sorted(launcher_sources().items()):
+        h.update(name.encode() + b"\0" + text + b"\0")
     h.update(c_header().encode())
     h.update(dist.identity().encode())
     h.update(repr((release, WARNINGS, dist.cc, dist.link_libs, "prefix-map-cwd")).encode())
@@ -215,17 +222,19 @@ def ensure_launcher(
     _remove_stale_work_dirs(out.parent)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         tools = _Tools(Path(tmp), runner)
-        source = tools.work / "launcher.c"
-        source.write_bytes(launcher_source())
+        for name, text in launcher_sources().items():
+            (tools.work / name).write_bytes(text)
         (tools.work / HEADER_NAME).write_text(c_header())
-        obj = tools.work / "launcher.o"
-        # Run in the work directory: debug info records it, and it is mapped away.
-        tools(compile_command(dist, source, obj, release, archives), "compiling the launcher")
+        objs = [tools.work / (name[:-2] + ".o") for name in SOURCES]
+        for name, obj in zip(SOURCES, objs, strict=True):
+            # Run in the work directory: debug info records it, and it is mapped away.
+            command = compile_command(dist, tools.work / name, obj, release, archives)
+            tools(command, f"compiling the launcher ({name})")
         linked_archives = [
             _namespaced_archive(ALLOCATORS[name], path, tools) for name, path in archives.items()
         ]
         linked = tools.work / "launcher"
-        link = link_command(dist, obj, linked, release, linked_archives, zstd)
+        link = link_command(dist, objs, linked, release, linked_archives, zstd)
         tools(link, "linking the launcher")
         publish(linked, out)
     return out, True
