@@ -67,10 +67,10 @@ _build() {
   echo "$1/build/apps/$2/x86_64-unknown-linux-gnu/release/$2"
 }
 
-# Median of N runs of /usr/bin/time -f %M (peak RSS, kB): rss_median N COMMAND...
+# "median min" of N runs of /usr/bin/time -f %M (peak RSS, kB): rss_median N COMMAND...
 rss_median() {
   local n="$1"
   shift
   for _ in $(seq "$n"); do { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; done \
-    | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+    | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1] }'
 }

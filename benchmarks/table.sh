@@ -70,7 +70,7 @@ app_args() { [ "$1" = pyflakes ] && echo " $work/two_lines.py" || true; }
 
 export OPENBLAS_NUM_THREADS=1  # OpenBLAS thread start-up is part of both; pin it
 sizes="$out/table-sizes.md"
-printf '| Workload | Variant | Size [MB] | Peak RSS [MB], median of 9 |\n|:---|:---|---:|---:|\n' > "$sizes"
+printf '| Workload | Variant | Size [MB] | Peak RSS [MB], median of 9 | min |\n|:---|:---|---:|---:|---:|\n' > "$sizes"
 for workload in hello hello-eval heavy pyflakes numpy; do
   grep -q "^$workload " "$work/apps" || continue
   commands=()
@@ -79,13 +79,14 @@ for workload in hello hello-eval heavy pyflakes numpy; do
     commands+=(-n "$v" "$exe$(app_args "$w")")
     size=$(stat -c %s "$exe")
     # shellcheck disable=SC2046
-    rss=$(rss_median 9 $exe $(app_args "$w"))
-    printf '| %s | %s | %.1f | %.1f |\n' "$w" "$v" "$(echo "$size / 1000000" | bc -l)" \
-      "$(echo "$rss / 1000" | bc -l)" >> "$sizes"
+    read -r rss low <<< "$(rss_median 9 $exe $(app_args "$w"))"
+    printf '| %s | %s | %.1f | %.1f | %.1f |\n' "$w" "$v" "$(echo "$size / 1000000" | bc -l)" \
+      "$(echo "$rss / 1000" | bc -l)" "$(echo "$low / 1000" | bc -l)" >> "$sizes"
   done < "$work/apps"
   py="$(python_command "$workload")"
-  rss=$(eval "rss_median 9 $py")
-  printf '| %s | python | | %.1f |\n' "$workload" "$(echo "$rss / 1000" | bc -l)" >> "$sizes"
+  read -r rss low <<< "$(eval "rss_median 9 $py")"
+  printf '| %s | python | | %.1f | %.1f |\n' "$workload" "$(echo "$rss / 1000" | bc -l)" \
+    "$(echo "$low / 1000" | bc -l)" >> "$sizes"
   runs=200
   case "$workload" in heavy | numpy | pyflakes) runs=60 ;; esac
   hyperfine -N --warmup 5 --runs "$runs" --export-markdown "$out/table-$workload.md" \
@@ -98,10 +99,13 @@ if [ -n "${INSTRUCTIONS:-}" ]; then
   printf '| Workload | Variant | Instructions [M] |\n|:---|:---|---:|\n' > "$counts"
   count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
-  for workload in hello hello-eval heavy; do
+  for workload in hello hello-eval heavy pyflakes numpy; do
+    grep -q "^$workload " "$work/apps" || continue
     while read -r w v exe; do
       [ "$w" = "$workload" ] || continue
-      printf '| %s | %s | %.2f |\n' "$w" "$v" "$(echo "$(count "$exe") / 1000000" | bc -l)" >> "$counts"
+      # shellcheck disable=SC2046
+      n=$(count "$exe" $(app_args "$w"))
+      printf '| %s | %s | %.2f |\n' "$w" "$v" "$(echo "$n / 1000000" | bc -l)" >> "$counts"
     done < "$work/apps"
     n=$(eval "count $(python_command "$workload")")
     printf '| %s | python | %.2f |\n' "$workload" "$(echo "$n / 1000000" | bc -l)" >> "$counts"
