@@ -28,6 +28,9 @@ def _zstd(entry: EntryInfo) -> bool:
 def test_defaults_and_compression_none_per_rule(project: Project) -> None:
     write_native_package(project.root)
     (project.root / "src" / "oxnative" / "data.txt").write_text("compressed data\n" * 20)
+    project.write(
+        "src/oxnative/helpers.py", "".join(f"def f{i}(): return {i}\n" for i in range(50))
+    )
     project.write("src/plainpkg/__init__.py", "VALUE = 'plain'\n" + "# padding\n" * 50)
     project.write("src/plainpkg/data.txt", "stored as it is\n" * 20)
     rules = (
@@ -41,12 +44,14 @@ def test_defaults_and_compression_none_per_rule(project: Project) -> None:
     exe = project.build()
     assert run_exe(exe).stdout == "42 plain stored as it is compressed data\n"
     entries = _entries(exe)
-    # Default: Python code and data compressed (the stdlib's with dictionaries), the
-    # standard library's extension modules too, a package rule's shared objects not.
+    # Default: the standard library compressed (with dictionaries), extension modules too;
+    # a package rule compresses what is read on demand (sources, resource files), not what
+    # its imports read (bytecode, extension modules, libraries).
     assert _zstd(entries[(Kind.MODULE, "json")]) and entries[(Kind.MODULE, "json")].flags & (
         EntryFlag.SOURCE_ZSTD
     )
-    assert _zstd(entries[(Kind.MODULE, "oxnative")])
+    assert not _zstd(entries[(Kind.MODULE, "oxnative.helpers")])
+    assert entries[(Kind.MODULE, "oxnative.helpers")].flags & EntryFlag.SOURCE_ZSTD
     assert _zstd(entries[(Kind.RESOURCE, "oxnative\0data.txt")])
     assert _zstd(entries[(Kind.EXTENSION, "_decimal")])
     assert not _zstd(entries[(Kind.EXTENSION, "oxnative._native")])
@@ -60,6 +65,9 @@ def test_defaults_and_compression_none_per_rule(project: Project) -> None:
 
 def test_compression_zstd_and_none_on_the_standard_library(project: Project) -> None:
     write_native_package(project.root)
+    project.write(
+        "src/oxnative/helpers.py", "".join(f"def f{i}(): return {i}\n" for i in range(50))
+    )
     rules = (
         '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["oxnative"]\n'
         'compression = "zstd"\n'
@@ -75,7 +83,8 @@ def test_compression_zstd_and_none_on_the_standard_library(project: Project) -> 
     entries = _entries(exe)
     assert not _zstd(entries[(Kind.MODULE, "json")])
     assert not _zstd(entries[(Kind.EXTENSION, "_decimal")])
-    # compression = "zstd" on a package rule compresses its shared objects as well.
+    # compression = "zstd" on a package rule compresses its bytecode and shared objects too.
+    assert _zstd(entries[(Kind.MODULE, "oxnative.helpers")])
     assert _zstd(entries[(Kind.EXTENSION, "oxnative._native")])
     assert all(_zstd(e) for (kind, _), e in entries.items() if kind == Kind.SHARED_LIBRARY)
     assert not any(kind == Kind.DICTIONARY for kind, _ in entries)

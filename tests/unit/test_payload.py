@@ -199,6 +199,7 @@ def _modules(count: int = 90) -> list[PayloadEntry]:
                 marshal.dumps(code),
                 source.encode(),
                 compress=True,
+                compress_source=True,
                 train=True,
             )
         )

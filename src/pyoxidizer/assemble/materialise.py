@@ -84,6 +84,7 @@ def materialise(
                 source,
                 module.is_package,
                 compress=module.compress,
+                compress_source=module.compress_source,
                 train=_from_stdlib(module, dist),
             )
         )

@@ -23,7 +23,8 @@ class ModuleSource:
     include_source: bool = True
     location: Location = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
-    compress: bool = True  # embedded as zstd frames (the rule's compression key)
+    compress: bool = True  # the bytecode embedded as a zstd frame (the rule's compression)
+    compress_source: bool = True  # the source embedded as a zstd frame
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ class PayloadEntry:
     is_package: bool = False
     # EXTENSION: the SHARED_LIBRARY entries it needs, loaded together before it (blob B).
     needs: tuple[str, ...] = ()
-    # Store data and source as zstd frames, when that is smaller.
+    # Store the data, and the source, as zstd frames, when that is smaller.
     compress: bool = False
+    compress_source: bool = False
     # A MODULE whose bytecode and source may shape the shared dictionaries: content that is
     # the same from build to build (the standard library), so an edit to the app does not
     # change the dictionaries and with them every compressed blob.
@@ -143,32 +144,31 @@ def _raw(entry: PayloadEntry) -> _Stored:
 def _compressed(ordered: Sequence[PayloadEntry], compressor: Compressor) -> list[_Stored]:
     """Entries with their blobs compressed where asked and smaller, plus the dictionaries
     those frames need."""
-    modules = [e for e in ordered if e.kind == Kind.MODULE and e.compress]
+    modules = [e for e in ordered if e.kind == Kind.MODULE and e.train]
     dictionaries = {
-        BYTECODE_DICTIONARY: train_dictionary([e.data for e in modules if e.train]),
-        SOURCE_DICTIONARY: train_dictionary([e.source or b"" for e in modules if e.train]),
+        BYTECODE_DICTIONARY: train_dictionary([e.data for e in modules if e.compress]),
+        SOURCE_DICTIONARY: train_dictionary(
+            [e.source or b"" for e in modules if e.compress_source]
+        ),
     }
     jobs: list[tuple[bytes, bytes]] = []
     for entry in ordered:
-        if not entry.compress:
-            continue
         is_module = entry.kind == Kind.MODULE
-        jobs.append((entry.data, dictionaries[BYTECODE_DICTIONARY] if is_module else b""))
-        if is_module and entry.source:
+        if entry.compress:
+            jobs.append((entry.data, dictionaries[BYTECODE_DICTIONARY] if is_module else b""))
+        if is_module and entry.source and entry.compress_source:
             jobs.append((entry.source, dictionaries[SOURCE_DICTIONARY]))
     frames = iter(compressor.compress(jobs))
     stored, used = [], set()
     for entry in ordered:
         raw = _raw(entry)
-        if not entry.compress:
-            stored.append(raw)
-            continue
         flags, data, second = raw.flags, raw.data, raw.second
-        frame = next(frames)
-        if len(frame) < len(data):
-            flags, data = flags | EntryFlag.DATA_ZSTD, frame
-            used.add(BYTECODE_DICTIONARY if entry.kind == Kind.MODULE else "")
-        if entry.kind == Kind.MODULE and entry.source:
+        if entry.compress:
+            frame = next(frames)
+            if len(frame) < len(data):
+                flags, data = flags | EntryFlag.DATA_ZSTD, frame
+                used.add(BYTECODE_DICTIONARY if entry.kind == Kind.MODULE else "")
+        if entry.kind == Kind.MODULE and entry.source and entry.compress_source:
             frame = next(frames)
             if len(frame) < len(second):
                 flags, second = flags | EntryFlag.SOURCE_ZSTD, frame
