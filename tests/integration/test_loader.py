@@ -260,3 +260,66 @@ def test_eval_code_runs_compiled_at_build_time(app: Path) -> None:
     proc = run_exe(app, "print(sys._getframe().f_code.co_filename, __name__); 1/0")
     assert proc.stdout == "<string> __main__\n"
     assert 'File "<string>", line 1, in <module>' in proc.stderr
+
+
+def _with_bootstrap(app: Path, bootstrap: bytes) -> bytes:
+    """The app's launcher with its payload rewritten around another bootstrap blob."""
+    from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload, write_trailer
+
+    image = app.read_bytes()
+    payload, _ = locate_payload(image)
+    contents = read_payload(payload)
+    launcher = image[: len(image) - TRAILER.size - len(payload)]
+    entries = [
+        PayloadEntry(e.kind, e.name, bytes(e.data), None, bool(e.flags & 1), needs=e.needs)
+        for e in contents.entries
+        if e.kind != Kind.DICTIONARY
+    ]
+    header = PayloadHeader(
+        contents.config_flags,
+        contents.optimize_level,
+        marshal.dumps(contents.runtime_config),
+        bootstrap,
+        contents.stdio_encoding,
+        contents.main_code,
+    )
+    new, index_len = write_payload(header, entries)
+    return launcher + new + write_trailer(len(launcher), new, index_len)
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "message"),
+    [
+        (marshal.dumps(42), "the embedded bootstrap is malformed (not a tuple of modules)"),
+        (
+            marshal.dumps((("x", 1),)),
+            "the embedded bootstrap is malformed (an item is not a (name, bytes) pair)",
+        ),
+        (marshal.dumps((("x", marshal.dumps(1)),)), "the embedded bootstrap module x is not code"),
+    ],
+)
+def test_a_malformed_bootstrap_is_reported_not_silent(
+    app: Path, tmp_path: Path, bootstrap: bytes, message: str
+) -> None:
+    """A checksum-valid but malformed bootstrap raises a Python exception naming the
+    problem; the launcher prints it and its own line (it said only "failed to start")."""
+    proc = run_exe(_variant(app, tmp_path, _with_bootstrap(app, bootstrap)))
+    assert proc.returncode == 1
+    assert f"RuntimeError: {message}" in proc.stderr
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .endswith("error: the embedded importer failed to start")
+    )
+
+
+def test_launcher_errors_name_errno(app: Path) -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.fail("this test needs root and util-linux unshare (scripts/install-system-deps.sh)")
+    script = f"mount -t tmpfs none /proc && exec '{app}'"
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    line = _one_error_line(proc)
+    assert line.endswith(
+        "error: cannot resolve /proc/self/exe (is /proc mounted?): No such file or directory "
+        "(errno 2)"
+    )
