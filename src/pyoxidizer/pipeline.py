@@ -17,13 +17,14 @@ from pyoxidizer._fs import exclusive_lock
 from pyoxidizer._proc import Runner, run
 from pyoxidizer._report import Reporter
 from pyoxidizer.assemble.appdir import AppFile, assemble_app
+from pyoxidizer.assemble.compression import load_compressor, save_compressor
 from pyoxidizer.assemble.materialise import AppBytecode, materialise
 from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
 from pyoxidizer.compile.imports import extension_import_warnings
-from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
+from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, main_code, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import DistributionError, NotImplementedFeatureError
 from pyoxidizer.launcher.allocators import check_allocator
@@ -188,6 +189,11 @@ def _payload(
     for warning in extension_import_warnings(config, dist, collector, facts, compiler):
         reporter.warn(warning)
     boot = bootstrap_blob(compiler)
+    code = main_code(
+        config.run.code if config.run.mode == "eval" else None,
+        config.embedded.optimize_level,
+        compiler,
+    )
     compiler.save()
     assert compiler.magic is not None
     strip_cache = options.cache_dir if options.release else None
@@ -207,9 +213,11 @@ def _payload(
     )
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
+    compressor = load_compressor(options.cache_dir, dist, options.release)
     payload, index_len = write_payload(
-        payload_header(config.embedded, settings, boot), parts.entries
+        payload_header(config.embedded, settings, boot, code), parts.entries, compressor
     )
+    save_compressor(compressor, options.cache_dir, dist)
     trailer = write_trailer(launcher.stat().st_size, payload, index_len)
     return payload, trailer, parts.files
 

@@ -23,6 +23,8 @@ class ModuleSource:
     include_source: bool = True
     location: Location = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
+    compress: bool = True  # the bytecode embedded as a zstd frame (the rule's compression)
+    compress_source: bool = True  # the source embedded as a zstd frame
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class ResourceData:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -45,6 +48,7 @@ class ExtensionModule:
     data: bytes | None  # shared object bytes; None for modules built into libpython
     origin: Path | None
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def builtin(self) -> bool:
@@ -59,6 +63,7 @@ class DistInfoFile:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -73,6 +78,7 @@ class SharedLibrary:
     relative_path: str  # where it sat under the install root
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
 
 Resource = ModuleSource | ResourceData | ExtensionModule | DistInfoFile | SharedLibrary

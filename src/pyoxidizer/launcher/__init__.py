@@ -1,5 +1,5 @@
 """The C launcher: its source and the logic that compiles, links and caches it."""
 
-from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_source
+from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_sources
 
-__all__ = ["ensure_launcher", "launcher_source"]
+__all__ = ["ensure_launcher", "launcher_sources"]
