@@ -17,7 +17,7 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 
 # Debian source package -> the orig tarball prefix it provides (NAME_ in NAME_VERSION.orig.tar.*).
-packages=(python3.11 zlib bzip2 xz-utils libffi sqlite3 openssl expat ncurses readline util-linux)
+packages=(python3.11 zlib bzip2 xz-utils libffi sqlite3 openssl expat ncurses readline util-linux libzstd)
 
 missing=()
 for pkg in "${packages[@]}"; do

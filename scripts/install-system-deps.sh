@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools pyoxidizer and its tests use, when missing (Debian/Ubuntu).
 # gcc links the launcher (binutils' nm and objcopy prepare allocator libraries);
-# libjemalloc-dev provides the static jemalloc for raw_allocator = "jemalloc"; strace,
+# libjemalloc-dev provides the static jemalloc for raw_allocator = "jemalloc"; libzstd-dev
+# the static zstd the launcher decompresses the payload with (libzstd.a, zstd.h); strace,
 # unshare (util-linux) and tmux (the REPL test) are used by the tests; hyperfine and
 # /usr/bin/time run the benchmarks.
 set -euo pipefail
@@ -18,6 +19,7 @@ command -v make >/dev/null || need+=(make)
 dpkg -s perl >/dev/null 2>&1 || need+=(perl)
 command -v tclsh >/dev/null || need+=(tcl)
 command -v file >/dev/null || need+=(file)
+dpkg -s libzstd-dev >/dev/null 2>&1 || need+=(libzstd-dev)
 if [ "${1:-}" = "--bench" ]; then
   command -v hyperfine >/dev/null || need+=(hyperfine)
   [ -x /usr/bin/time ] || need+=(time)

@@ -311,6 +311,14 @@ def upstream_shaped(doc: dict[str, Any]) -> dict[str, Any]:
 
 def rewrite_python_json(archive: Path, dest: Path, change: Any) -> str:
     """A copy of ``archive`` whose PYTHON.json is ``change(doc)``; returns its sha256."""
+    return rewrite_archive(archive, dest, change=change)
+
+
+def rewrite_archive(
+    archive: Path, dest: Path, change: Any = None, drop: Any = lambda name: False
+) -> str:
+    """A copy of ``archive`` without the members ``drop(name)`` is true for, and with its
+    PYTHON.json replaced by ``change(doc)`` when ``change`` is given; returns its sha256."""
     with open(archive, "rb") as raw, open(dest, "wb") as sink:
         reader = zstandard.ZstdDecompressor().stream_reader(raw)
         writer = zstandard.ZstdCompressor(level=1).stream_writer(sink, closefd=False)
@@ -319,8 +327,10 @@ def rewrite_python_json(archive: Path, dest: Path, change: Any) -> str:
             tarfile.open(fileobj=writer, mode="w|") as tout,
         ):
             for member in tin:
+                if drop(member.name):
+                    continue
                 data = tin.extractfile(member) if member.isfile() else None
-                if member.name == "python/PYTHON.json" and data is not None:
+                if change and member.name == "python/PYTHON.json" and data is not None:
                     new = json_bytes(change(json.loads(data.read())))
                     member.size, data = len(new), io.BytesIO(new)
                 tout.addfile(member, data)

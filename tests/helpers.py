@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +129,59 @@ def traced(
         **kwargs,
     )
     return proc, log.read_text().splitlines()
+
+
+# Two bundled libraries that need each other (as freetype and harfbuzz do in Pillow's
+# wheel), and an extension module that needs the first.
+LIBRARY_A_C = "int ox_half(void);\nint ox_one(void) { return 1; }\nint ox_answer(void) { return 2 * ox_half(); }\n"
+LIBRARY_B_C = "int ox_one(void);\nint ox_half(void) { return 20 + ox_one(); }\n"
+EXTENSION_C = """
+#include <Python.h>
+int ox_answer(void);
+static PyObject *answer(PyObject *self, PyObject *args) { (void)self; (void)args; return PyLong_FromLong(ox_answer()); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&def); }
+"""
+
+
+def _gcc(*args: str | Path) -> None:
+    subprocess.run(["gcc", "-shared", "-fPIC", *map(str, args)], check=True)
+
+
+def write_native_package(root: Path) -> None:
+    """src/oxnative: an extension module that needs libraries next to it (as auditwheel
+    bundles them, found through the RPATH when built), which need each other."""
+    pkg = root / "src" / "oxnative"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from ._native import answer\n")
+    for name, text in (("a.c", LIBRARY_A_C), ("b.c", LIBRARY_B_C), ("ext.c", EXTENSION_C)):
+        (root / name).write_text(text)
+    lib_a, lib_b = pkg / "libox_a-1a2b3c.so.1", pkg / "libox_b-4d5e6f.so.1"
+    # b first without a (unresolved for now), then a against b, then b again against a.
+    _gcc(f"-Wl,-soname,{lib_b.name}", "-o", lib_b, root / "b.c")
+    _gcc(f"-Wl,-soname,{lib_a.name}", "-o", lib_a, root / "a.c", lib_b)
+    _gcc(f"-Wl,-soname,{lib_b.name}", "-o", lib_b, root / "b.c", lib_a)
+    ext = pkg / ("_native" + sysconfig.get_config_var("EXT_SUFFIX"))
+    _gcc(
+        "-I", sysconfig.get_path("include"), "-o", ext, root / "ext.c", lib_a, "-Wl,-rpath,$ORIGIN"
+    )
+
+
+def stored_blob(image: bytes, kind: int, name: str) -> tuple[int, int]:
+    """(file offset, stored length) of an entry's data blob in an executable's bytes."""
+    from pyoxidizer.payload.format import HEADER, RECORD, TRAILER
+    from pyoxidizer.payload.reader import locate_payload
+
+    payload, _ = locate_payload(image)
+    start = len(image) - TRAILER.size - len(payload)
+    count, names_size = HEADER.unpack_from(payload, 0)[2:4]
+    names = bytes(payload[HEADER.size + RECORD.size * count :][:names_size])
+    at = 0
+    for i in range(count):
+        fields = RECORD.unpack_from(payload, HEADER.size + RECORD.size * i)
+        record_name = names[at : at + fields[2]].decode()
+        at += fields[2]
+        if (fields[0], record_name) == (kind, name):
+            return start + fields[3], fields[4]
+    raise KeyError(name)

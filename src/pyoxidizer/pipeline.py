@@ -17,6 +17,7 @@ from pyoxidizer._fs import exclusive_lock
 from pyoxidizer._proc import Runner, run
 from pyoxidizer._report import Reporter
 from pyoxidizer.assemble.appdir import AppFile, assemble_app
+from pyoxidizer.assemble.compression import load_compressor, save_compressor
 from pyoxidizer.assemble.materialise import AppBytecode, materialise
 from pyoxidizer.assemble.stamp import fingerprint, is_up_to_date, write_stamp
 from pyoxidizer.collect.resources import ResourceCollector
@@ -24,10 +25,10 @@ from pyoxidizer.collect.rules.extensions import linked_extensions
 from pyoxidizer.collect.stage import collect_resources
 from pyoxidizer.compile.bytecode import BytecodeCompiler
 from pyoxidizer.compile.imports import extension_import_warnings
-from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, module_facts
+from pyoxidizer.compile.stage import bootstrap_blob, compile_modules, main_code, module_facts
 from pyoxidizer.config.schema import Config, PythonDistributionConfig
 from pyoxidizer.errors import DistributionError
-from pyoxidizer.launcher import build_launcher, check_raw_allocator
+from pyoxidizer.launcher import build_launcher, check_raw_allocator, decompresses
 from pyoxidizer.launcher.toolchain import LauncherProvider
 from pyoxidizer.payload.settings import payload_header, runtime_settings
 from pyoxidizer.payload.writer import write_payload, write_trailer
@@ -208,6 +209,11 @@ def _payload(
     for warning in extension_import_warnings(config, dist, collector, facts, compiler):
         reporter.warn(warning)
     boot = bootstrap_blob(compiler)
+    code = main_code(
+        config.run.code if config.run.mode == "eval" else None,
+        config.embedded.optimize_level,
+        compiler,
+    )
     compiler.save()
     assert compiler.magic is not None
     strip_cache = options.cache_dir if options.release else None
@@ -227,9 +233,19 @@ def _payload(
     )
     reporter.stage(f"writing payload ({len(parts.entries)} embedded entries)")
     settings = runtime_settings(config.embedded, config.run, collector.extra_sys_paths)
+    compressor = None
+    if decompresses(dist):
+        compressor = load_compressor(options.cache_dir, dist, options.release)
+    elif any(entry.compress for entry in parts.entries):
+        reporter.stage(
+            f"storing the payload uncompressed: {dist.source} has no zstd built "
+            f'for {dist.target} (docs/standalone-distributions.md, "Compression")'
+        )
     payload, index_len = write_payload(
-        payload_header(config.embedded, settings, boot), parts.entries
+        payload_header(config.embedded, settings, boot, code), parts.entries, compressor
     )
+    if compressor is not None:
+        save_compressor(compressor, options.cache_dir, dist)
     trailer = write_trailer(launcher.stat().st_size, payload, index_len)
     return payload, trailer, parts.files
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Project, config_text, run_exe
+from pyoxidizer.payload.format import Kind
+from tests.helpers import Project, config_text, run_exe, stored_blob
 
 CODE = "import json, decimal, sqlite3, email.parser; print(json.dumps([1]), decimal.Decimal(2))"
 
@@ -101,7 +102,8 @@ def test_corrupted_module_bytecode_is_reported_not_crashed(
         "pyoxidizer.toml", config_text(run='mode = "eval"\ncode = "import victim"', rules=rules)
     )
     data = bytearray(project.build().read_bytes())
-    data[data.index(b"corrupt-me-please")] ^= 0xFF
+    at, length = stored_blob(bytes(data), Kind.MODULE, "victim")  # a zstd frame, by default
+    data[at + length // 2] ^= 0xFF
     bad = tmp_path / "bad"
     bad.write_bytes(bytes(data))
     bad.chmod(0o755)

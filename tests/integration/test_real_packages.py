@@ -253,8 +253,10 @@ def test_big_resource_is_not_copied_into_memory(project: Project) -> None:
     hello_copy = hello.parent.parent / "hello-copy"
     hello_copy.write_bytes(hello.read_bytes())
     hello_copy.chmod(0o755)
+    # Stored as it is (compression = "none"), the resource is read only when asked for.
     rules = (
         '[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["small", "bigpkg"]\n'
+        'compression = "none"\n'
     )
     project.write("pyoxidizer.toml", config_text(rules=rules, run=run))
     fat = project.build()

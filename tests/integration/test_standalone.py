@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.format import EntryFlag, Kind
 from pyoxidizer.payload.reader import locate_payload, read_payload
 from tests.archives import (
     GNU,
     MUSL,
     archive_for,
     distribution_section,
+    rewrite_archive,
     rewrite_python_json,
     upstream_shaped,
 )
@@ -206,6 +207,52 @@ def test_an_archive_shaped_like_python_build_standalones_own(
     assert proc.stdout == "['_json', '_ssl', 'builtins']\n", proc.stderr
     licenses = project.cli("python-distribution-licenses", str(archive)).stdout
     assert "CPython 3.11" in licenses and "_ssl" in licenses
+
+
+def _stored_compressed(exe: Path) -> list[str]:
+    contents = read_payload(locate_payload(exe.read_bytes())[0])
+    zstd = EntryFlag.DATA_ZSTD | EntryFlag.SOURCE_ZSTD
+    return [e.name for e in contents.entries if e.flags & zstd]
+
+
+def test_the_payload_is_compressed_with_the_archives_own_zstd(project: Project) -> None:
+    """The archive carries a zstd built for its target: the payload is stored as zstd
+    frames, and the launcher keeps zstd to itself (not exported to extension modules,
+    which may bring a zstd of their own)."""
+    code = "import json, email.parser; print(json.dumps([1]))"
+    project.write("pyoxidizer.toml", distribution_section(GNU) + config_text(run=_eval(code)))
+    exe = project.build()
+    assert run_exe(exe).stdout == "[1]\n"
+    assert {"json", "email.parser"} <= set(_stored_compressed(exe))
+    exported = subprocess.run(
+        ["nm", "-D", "--defined-only", str(exe)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "PyList_New" in exported  # the CPython API is exported, for binary wheels
+    assert "ZSTD_" not in exported
+
+
+def test_an_archive_without_zstd_stores_the_payload_uncompressed(
+    project: Project, tmp_path: Path
+) -> None:
+    """python-build-standalone's archives for CPython 3.11 carry no zstd: the launcher is
+    built without it, the payload is stored as it is (the build says so), and it runs."""
+    archive = tmp_path / "no-zstd.tar.zst"
+    sha = rewrite_archive(
+        archive_for(MUSL),
+        archive,
+        drop=lambda name: "/zstd/" in name or name.endswith("/libzstd.a"),
+    )
+    section = (
+        f'[[python_distribution]]\nbuild_target = "{MUSL}"\n'
+        f'local_path = "{archive}"\nsha256 = "{sha}"\n'
+    )
+    run = _eval("import json; print(json.dumps([2]))")
+    project.write("pyoxidizer.toml", section + config_text(run=run))
+    proc = project.cli("build", "--target", MUSL)
+    assert "storing the payload uncompressed" in proc.stdout + proc.stderr
+    exe = project.exe("--target", MUSL)
+    assert run_exe(exe).stdout == "[2]\n"
+    assert _stored_compressed(exe) == []
 
 
 # CPython's own tests, run by its test runner (test.libregrtest) inside an executable built

@@ -33,6 +33,12 @@ def _sizes(out: str) -> tuple[float, float]:
     return float(before.split()[0]), float(after.split()[0])
 
 
+def _module_counts(out: str) -> tuple[int, int]:
+    line = next(line for line in out.splitlines() if line.startswith("trimmed "))
+    before, after = line.split(", ")[1].split(" modules")[0].split(" -> ")
+    return int(before), int(after)
+
+
 def test_json_sqlite3_app_is_trimmed_and_a_trimmed_module_fails_loudly(
     project: Project,
 ) -> None:
@@ -43,7 +49,9 @@ def test_json_sqlite3_app_is_trimmed_and_a_trimmed_module_fails_loudly(
     project.write("runs.txt", "# one run per line\n'two words'\n")
     out = project.cli("trim", "--invocations", "runs.txt", "--", "hello").stdout
     before, after = _sizes(out)
-    assert after < before / 2, out
+    assert after < before - 10, out  # MB: the launcher itself is most of what is left
+    modules_before, modules_after = _module_counts(out)
+    assert modules_after < modules_before / 10, out
     exe = project.exe()
     assert run_exe(exe, "hello").stdout == '[["hello"]]\n'
     # A run that needs a module no recorded run loaded fails, naming it.
@@ -76,6 +84,8 @@ def test_trimmed_pyflakes_still_reports_the_same(project: Project, tmp_path: Pat
     assert untrimmed.returncode == 1 and "imported but unused" in untrimmed.stdout
     out = project.cli("trim", "--", str(victim)).stdout
     before, after = _sizes(out)
-    assert after < before / 2, out
+    assert after < before - 10, out  # MB: the launcher itself is most of what is left
+    modules_before, modules_after = _module_counts(out)
+    assert modules_after < modules_before / 5, out
     trimmed = run_exe(project.exe(), str(victim))
     assert (trimmed.returncode, trimmed.stdout) == (untrimmed.returncode, untrimmed.stdout)

@@ -6,13 +6,13 @@ import ast
 import marshal
 import sys
 import traceback
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.reader import InMemoryServices
 from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload
 from pyoxidizer.runtime import importer
 
@@ -37,7 +37,7 @@ def _entry(name: str, is_package: bool, source: str, with_source: bool = True) -
 
 def _finder(entries: list[PayloadEntry]) -> importer.OxidizedFinder:
     payload, _ = write_payload(PayloadHeader(0, 0, marshal.dumps({}), b""), entries)
-    return importer.OxidizedFinder(importer.Payload(memoryview(payload), zlib.crc32), "/app/exe")
+    return importer.OxidizedFinder(importer.Payload(InMemoryServices(payload)), "/app/exe")
 
 
 @pytest.fixture
@@ -93,8 +93,8 @@ def test_corrupted_blob_raises_import_error() -> None:
     payload, _ = write_payload(PayloadHeader(0, 0, marshal.dumps({}), b""), [entry])
     damaged = bytearray(payload)
     damaged[damaged.index(b"needle-needle")] ^= 0xFF
-    found = importer.OxidizedFinder(importer.Payload(memoryview(bytes(damaged)), zlib.crc32), "/x")
-    with pytest.raises(importer.PayloadCorrupt, match="checksum"):
+    found = importer.OxidizedFinder(importer.Payload(InMemoryServices(bytes(damaged))), "/x")
+    with pytest.raises(ImportError, match="corrupt .the data of 'oxbad' fails its checksum"):
         found.get_code("oxbad")
 
 
@@ -103,7 +103,6 @@ def test_corrupted_blob_raises_import_error() -> None:
 ALLOWED = {
     "sys",
     "_imp",
-    "marshal",
     "posix",
     "_frozen_importlib",
     "_pyoxidizer",

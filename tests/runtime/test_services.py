@@ -89,10 +89,11 @@ print(json.dumps(out))
 """
 
 RUN_EMBEDDED = r"""
-import marshal, sys, zlib
+import sys
 sys.path[:] = [p for p in sys.path if p]  # nothing of the package on sys.path
+from pyoxidizer.payload.reader import InMemoryServices
 from pyoxidizer.runtime import importer
-payload = importer.Payload(memoryview(open(sys.argv[1], "rb").read()), zlib.crc32)
+payload = importer.Payload(InMemoryServices(open(sys.argv[1], "rb").read()))
 finder = importer.OxidizedFinder(payload, "/virtual/app", virtual_files=sys.argv[2] == "1")
 sys.meta_path.insert(2, finder)
 sys.path_hooks.insert(0, finder.path_hook)

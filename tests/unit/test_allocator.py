@@ -21,7 +21,7 @@ from pyoxidizer.pythondist import probe_host_distribution
 from pyoxidizer.runtime.contract import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER_C = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()
+LAUNCHER_C = (ROOT / "src/pyoxidizer/launcher/launcher.c").read_text()  # the allocators
 
 
 def _define(name: str) -> str:

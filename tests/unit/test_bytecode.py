@@ -106,3 +106,14 @@ def add(a: "int", *rest: "int", scale: "int" = 1, **extra: "str") -> "int":
     kept: dict[str, object] = {}
     exec(marshal.loads(bytecode_worker.compile_one(source, "m.py", 2)), kept)
     assert kept["add"].__annotations__["return"] == "int"  # type: ignore[attr-defined]
+
+
+def test_eval_code_is_compiled_as_python_c_compiles_it(tmp_path: Path) -> None:
+    from pyoxidizer.compile.stage import main_code
+
+    compiler = BytecodeCompiler(Path(sys.executable), tmp_path / "cache")
+    code = marshal.loads(main_code("x = 1\nassert x == 2", 1, compiler))
+    assert code.co_filename == "<string>" and code.co_name == "<module>"
+    exec(code, {})  # optimize level 1: the assert is gone
+    assert main_code("print(", 0, compiler) == b""  # the SyntaxError appears at run time
+    assert main_code(None, 0, compiler) == b""

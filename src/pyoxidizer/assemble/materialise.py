@@ -16,6 +16,7 @@ from pathlib import Path
 from pyoxidizer._proc import Runner, run
 from pyoxidizer.assemble.appdir import AppFile
 from pyoxidizer.assemble.strip import strip_debug
+from pyoxidizer.collect.linkcheck import bundled_library_needs
 from pyoxidizer.collect.resources import (
     ExtensionModule,
     ModuleSource,
@@ -105,14 +106,24 @@ def materialise(
             continue
         source = module.source if module.include_source else None
         out.entries.append(
-            PayloadEntry(Kind.MODULE, module.name, codes[module.name], source, module.is_package)
+            PayloadEntry(
+                Kind.MODULE,
+                module.name,
+                codes[module.name],
+                source,
+                module.is_package,
+                compress=module.compress,
+                compress_source=module.compress_source,
+                train=_from_stdlib(module, dist),
+            )
         )
     for resource in collector.resources.values():
         _materialise_resource(resource, out)
+    needs = bundled_library_needs(collector)
     for ext in collector.extensions.values():
         if strip_cache is not None and ext.data is not None and _from_distribution(ext, dist):
             ext = dataclasses.replace(ext, data=strip_debug(ext.data, strip_cache, runner))
-        _materialise_extension(ext, dist, out)
+        _materialise_extension(ext, dist, out, needs.get(ext.name, ()))
     for info in collector.dist_info.values():
         _place(
             info.location,
@@ -121,9 +132,19 @@ def materialise(
             f"{info.directory}\0{info.relative_path}",
             info.data,
             out,
+            compress=info.compress,
         )
     for lib in collector.shared_libraries.values():
-        _place(lib.location, lib.relative_path, Kind.SHARED_LIBRARY, lib.name, lib.data, out, 0o755)
+        _place(
+            lib.location,
+            lib.relative_path,
+            Kind.SHARED_LIBRARY,
+            lib.name,
+            lib.data,
+            out,
+            0o755,
+            lib.compress,
+        )
     for directory in collector.license_dirs:
         out.files.update(license_files(directory, collector, dist))
     return out
@@ -170,6 +191,12 @@ def _python_license_files(
     return files
 
 
+def _from_stdlib(module: ModuleSource, dist: Distribution) -> bool:
+    """Whether a module is the distribution's own: the same in every build, so its bytecode
+    and source may train the payload's compression dictionaries."""
+    return module.origin is not None and module.origin.is_relative_to(dist.stdlib_dir)
+
+
 def _from_distribution(ext: ExtensionModule, dist: Distribution) -> bool:
     """Only the distribution's own modules are stripped: wheels' objects are often edited
     by patchelf (auditwheel), and strip is known to corrupt such files."""
@@ -184,22 +211,32 @@ def _place(
     data: bytes,
     out: Materialised,
     mode: int = 0o644,
+    compress: bool = True,
 ) -> None:
     """Embed ``data`` as entry ``name``, or write it at ``rel`` under an app-relative dir."""
     if isinstance(location, AppRelative):
         out.files[f"{location.directory}/{rel}"] = AppFile(data, mode=mode)
     else:
-        out.entries.append(PayloadEntry(kind, name, data))
+        out.entries.append(PayloadEntry(kind, name, data, compress=compress))
 
 
 def _materialise_resource(resource: ResourceData, out: Materialised) -> None:
     rel = f"{resource.package.replace('.', '/')}/{resource.relative_path}"
     name = f"{resource.package}\0{resource.relative_path}"
-    _place(resource.location, rel, Kind.RESOURCE, name, resource.data, out)
+    _place(
+        resource.location, rel, Kind.RESOURCE, name, resource.data, out, compress=resource.compress
+    )
 
 
-def _materialise_extension(ext: ExtensionModule, dist: Distribution, out: Materialised) -> None:
+def _materialise_extension(
+    ext: ExtensionModule, dist: Distribution, out: Materialised, needs: tuple[str, ...]
+) -> None:
     if ext.data is None:
         return  # compiled into libpython
-    rel = ext.name.replace(".", "/") + dist.ext_suffix
-    _place(ext.location, rel, Kind.EXTENSION, ext.name, ext.data, out, 0o755)
+    if isinstance(ext.location, AppRelative):
+        rel = ext.name.replace(".", "/") + dist.ext_suffix
+        out.files[f"{ext.location.directory}/{rel}"] = AppFile(ext.data, mode=0o755)
+    else:
+        out.entries.append(
+            PayloadEntry(Kind.EXTENSION, ext.name, ext.data, needs=needs, compress=ext.compress)
+        )

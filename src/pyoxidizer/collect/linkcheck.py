@@ -21,13 +21,18 @@ from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.host import HOST_TARGET
 
 
-def _needed(name: str, data: bytes) -> tuple[str | None, tuple[str, ...]]:
-    """(soname, DT_NEEDED) of a shared object; (None, ()) when it cannot be read."""
+def _parse(name: str, data: bytes) -> tuple[str | None, tuple[str, ...]] | None:
+    """(soname, DT_NEEDED) of a shared object; None when it cannot be read."""
     try:
         info = elf_info(open_elf(io.BytesIO(data), len(data), name), name)
     except PyOxidizerError:
-        return None, ()
+        return None
     return info.soname, info.needed
+
+
+def _needed(name: str, data: bytes) -> tuple[str | None, tuple[str, ...]]:
+    """(soname, DT_NEEDED) of a shared object; (None, ()) when it cannot be read."""
+    return _parse(name, data) or (None, ())
 
 
 def unresolved_libraries(
@@ -139,3 +144,47 @@ def glibc_floor_warnings(collector: ResourceCollector, dist: Distribution) -> li
                 "load on older systems (it was built for, or compiled on, a newer glibc)"
             )
     return warnings
+
+
+def bundled_library_needs(collector: ResourceCollector) -> dict[str, tuple[str, ...]]:
+    """Embedded extension module -> the embedded libraries it needs, directly or through
+    other embedded libraries, sorted (the launcher loads them together before it).
+
+    Only modules that need at least one are listed. A module whose ELF cannot be read is
+    given every embedded library, which is what version 1 loaded for any module.
+    """
+    libraries = {
+        name: lib.data
+        for name, lib in collector.shared_libraries.items()
+        if not isinstance(lib.location, AppRelative)
+    }
+    if not libraries:
+        return {}
+    parsed = {name: _needed(name, data) for name, data in libraries.items()}
+    by_soname = {name: name for name in libraries}
+    by_soname.update({soname: name for name, (soname, _) in parsed.items() if soname})
+    edges = {
+        name: {by_soname[n] for n in needed if n in by_soname}
+        for name, (_, needed) in parsed.items()
+    }
+    needs: dict[str, tuple[str, ...]] = {}
+    for ext in collector.extensions.values():
+        if ext.data is None or isinstance(ext.location, AppRelative):
+            continue
+        parsed_ext = _parse(ext.name, ext.data)
+        if parsed_ext is None:
+            found = set(libraries)  # unreadable: every library, to be safe
+        else:
+            found = _closure({by_soname[n] for n in parsed_ext[1] if n in by_soname}, edges)
+        if found:
+            needs[ext.name] = tuple(sorted(found))
+    return needs
+
+
+def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
+    found, pending = set(start), list(start)
+    while pending:
+        for dependency in edges[pending.pop()] - found:
+            found.add(dependency)
+            pending.append(dependency)
+    return found

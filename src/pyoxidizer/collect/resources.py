@@ -23,6 +23,8 @@ class ModuleSource:
     include_source: bool = True
     location: Location = EMBEDDED
     optional: bool = False  # dropped, not fatal, if the source does not compile
+    compress: bool = True  # the bytecode embedded as a zstd frame (the rule's compression)
+    compress_source: bool = True  # the source embedded as a zstd frame
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class ResourceData:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -46,6 +49,7 @@ class ExtensionModule:
     origin: Path | None
     location: Location = EMBEDDED
     variant: str | None = None  # a standalone distribution's variant, linked in as a builtin
+    compress: bool = True
 
     @property
     def builtin(self) -> bool:
@@ -60,6 +64,7 @@ class DistInfoFile:
     relative_path: str
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
     @property
     def name(self) -> str:
@@ -74,6 +79,7 @@ class SharedLibrary:
     relative_path: str  # where it sat under the install root
     data: bytes
     location: Location = EMBEDDED
+    compress: bool = True
 
 
 Resource = ModuleSource | ResourceData | ExtensionModule | DistInfoFile | SharedLibrary

@@ -54,6 +54,17 @@ def compile_modules(
     return out
 
 
+def main_code(code: str | None, optimize: int, compiler: BytecodeCompiler) -> bytes:
+    """Eval mode's code compiled by the target interpreter, as ``python -c`` would compile
+    it (file name ``<string>``), so the executable runs no compiler at start-up; empty
+    when there is none or it does not compile (compile() at run time then raises the
+    SyntaxError, as python -c does)."""
+    if code is None:
+        return b""
+    job = CompileJob("__main__", code.encode("utf-8"), "<string>", optimize, optional=True)
+    return compiler.compile([job])[0] or b""
+
+
 def _bootstrap_filename(name: str, filename: str) -> str:
     if name == contract.IMPORTER_MODULE:
         return contract.IMPORTER_FILENAME

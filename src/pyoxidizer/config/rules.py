@@ -73,10 +73,17 @@ class Section:
 # --- packaging rules ------------------------------------------------------------------------
 
 
+# How a rule's embedded files are stored (docs/config-reference.md, "compression"):
+# zstd frames, or as they are. Unset in the rules that package found files, whose default
+# leaves shared objects uncompressed (decompressing a large wheel's costs start-up time).
+COMPRESSIONS = ("zstd", "none")
+
+
 @dataclass(frozen=True, kw_only=True)
 class StdlibExtensionPolicy(Section):
     TYPE = "stdlib-extension-policy"
     policy: str = key(one_of("minimal", "all", "no-libraries", "no-gpl"))
+    compression: str = key(one_of(*COMPRESSIONS), "zstd")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +113,7 @@ class Stdlib(Section):
     include_source: bool = key(boolean, True)
     include_resources: bool = key(boolean, False)
     install_location: Location = key(install_location, EMBEDDED)
+    compression: str = key(one_of(*COMPRESSIONS), "zstd")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +124,7 @@ class ResourceOptions(Section):
     include_source: bool = key(boolean, True)
     excludes: tuple[str, ...] = key(string_array, ())
     install_location: Location = key(install_location, EMBEDDED)
+    compression: str | None = key(one_of(*COMPRESSIONS), None)
 
 
 @dataclass(frozen=True, kw_only=True)

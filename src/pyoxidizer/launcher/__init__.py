@@ -6,12 +6,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyoxidizer.launcher.allocators import check_allocator
-from pyoxidizer.launcher.standalone import check_standalone_allocator, ensure_standalone_launcher
-from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_source
+from pyoxidizer.launcher.standalone import (
+    check_standalone_allocator,
+    ensure_standalone_launcher,
+    standalone_zstd,
+)
+from pyoxidizer.launcher.toolchain import ensure_launcher, launcher_sources
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.pythonjson import ExtensionVariant
 
-__all__ = ["build_launcher", "check_raw_allocator", "ensure_launcher", "launcher_source"]
+__all__ = [
+    "build_launcher",
+    "check_raw_allocator",
+    "decompresses",
+    "ensure_launcher",
+    "launcher_sources",
+]
 
 
 def build_launcher(
@@ -33,3 +43,9 @@ def check_raw_allocator(name: str, dist: Distribution) -> None:
         check_allocator(name, dist.cc)  # the host's allocators; 'rust' and 'mimalloc' never
     else:
         check_standalone_allocator(name, dist.standalone)
+
+
+def decompresses(dist: Distribution) -> bool:
+    """Whether the launcher for ``dist`` reads zstd frames: always with the host's libzstd;
+    with a standalone archive, when it carries a zstd built for its target."""
+    return dist.standalone is None or standalone_zstd(dist.standalone) is not None

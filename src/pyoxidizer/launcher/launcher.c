@@ -2,284 +2,73 @@
  * pyoxidizer launcher: the C entry point of every built executable.
  *
  * The executable is this program (statically linked against libpython) followed by a
- * payload and a fixed-size trailer. At start-up the launcher:
+ * payload and a fixed-size trailer. main() runs these steps, each a small static function
+ * that returns < 0 after reporting its failure; one cleanup path ends them all:
  *
- *   1. maps its own file and validates the trailer and the payload index (CRC-32);
- *   2. pre-initialises CPython, installs the raw allocator the payload asks for, then
- *      configures CPython from the payload header and runs phase-1 initialisation
- *      (only builtin and frozen modules exist at this point);
- *   3. executes the bootstrap code objects from the payload, which install the in-memory
- *      importer on sys.meta_path;
- *   4. runs phase-2 initialisation (encodings, io, ... are now imported from memory);
- *   5. hands control to the bootstrap's run(), which executes the configured run mode;
- *      it may ask for the interactive loop, which C runs;
- *   6. finalises and returns the exit code.
+ *   1. open the running executable once (/proc/self/exe: the inode that runs, whatever is
+ *      at its path later), read the trailer, the index and the header blobs with pread
+ *      into private memory and verify them (sizes against the file, CRC-32);
+ *   2. pre-initialise CPython, install the raw allocator the payload asks for, configure
+ *      CPython from the payload header and run phase-1 initialisation (only builtin and
+ *      frozen modules exist at this point);
+ *   3. execute the bootstrap code objects, which install the in-memory importer;
+ *   4. run phase-2 initialisation (encodings, io, ... are now imported from the payload);
+ *   5. hand control to the bootstrap's run(), which executes the configured run mode; it
+ *      may ask for the interactive loop, which C runs;
+ *   6. finalise and return the exit code.
+ *
+ * The payload is never mapped: every blob is read with pread into private memory, verified
+ * and, for shared objects, written to a memfd that is verified before it is dlopen()ed
+ * (docs/payload-format.md, "Validation"). The files:
+ *
+ *   launcher.c   main() and steps 2 to 6
+ *   payload.c    step 1: the executable, its trailer, index and header; index lookups
+ *   checksum.c   CRC-32 (PCLMULQDQ folding, or slice-by-8 tables)
+ *   frames.c     blobs stored as zstd frames, and their dictionaries
+ *   services.c   the _pyoxidizer builtin module, which serves the runtime
+ *   objects.c    shared objects in memfds, loading libraries together
  *
  * The payload layout is defined in pyoxidizer/payload/format.py, which generates the
- * header included below. Every symbol here carries the pyox_ prefix.
+ * header launcher.h includes. Every symbol carries the pyox_ prefix.
  * Set PYOXIDIZER_LAUNCHER_DEBUG=1 to trace the steps on stderr.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <marshal.h>
+#include "launcher.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
+#include <marshal.h>
 #include <signal.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/auxv.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* The payload layout, generated from payload/format.py for each build of the launcher:
- * magic strings, sizes, field offsets (PYOX_<LAYOUT>_<FIELD>_AT), flags and codes. */
-#include "pyoxidizer_format.h"
+pyox_state pyox = {.fd = -1, .starting = 1};
+int pyox_debug;
 
-typedef struct {
-    uint32_t offset, length, crc;
-} pyox_blob;
-
-typedef struct {
-    char exe[PATH_MAX];
-    const unsigned char *map; /* whole file, read-only */
-    size_t map_size;
-    const unsigned char *payload;
-    uint64_t payload_size;
-    uint64_t index_size;
-    uint32_t config_flags;
-    uint32_t optimize_level;
-    pyox_blob runtime_config, bootstrap, stdio_encoding;
-    const char *raw_allocator; /* name of the allocator installed for PYMEM_DOMAIN_RAW */
-} pyox_state;
-
-static pyox_state pyox;
-static int pyox_debug;
-
-#define PYOX_TRACE(...)                                   \
-    do {                                                  \
-        if (pyox_debug) {                                 \
-            fprintf(stderr, "pyoxidizer-launcher: ");     \
-            fprintf(stderr, __VA_ARGS__);                 \
-            fputc('\n', stderr);                          \
-        }                                                 \
-    } while (0)
-
-/* --- CRC-32 (zlib polynomial), so Python's zlib.crc32 computes the same values --- */
-static uint32_t pyox_crc_table[8][256];
-
-static void pyox_crc_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        pyox_crc_table[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++) {
-        for (int t = 1; t < 8; t++) {
-            uint32_t prev = pyox_crc_table[t - 1][i];
-            pyox_crc_table[t][i] = pyox_crc_table[0][prev & 0xFF] ^ (prev >> 8);
-        }
-    }
+/* One error line, "<exe>: error: <message>". */
+__attribute__((format(printf, 1, 2))) void pyox_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: error: ", pyox.exe[0] ? pyox.exe : "pyoxidizer-app");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
 }
 
-static uint32_t pyox_crc32(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    while (n >= 8) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + 4, 4);
-        lo ^= c;
-        c = pyox_crc_table[7][lo & 0xFF] ^ pyox_crc_table[6][(lo >> 8) & 0xFF] ^
-            pyox_crc_table[5][(lo >> 16) & 0xFF] ^ pyox_crc_table[4][lo >> 24] ^
-            pyox_crc_table[3][hi & 0xFF] ^ pyox_crc_table[2][(hi >> 8) & 0xFF] ^
-            pyox_crc_table[1][(hi >> 16) & 0xFF] ^ pyox_crc_table[0][hi >> 24];
-        p += 8;
-        n -= 8;
-    }
-    while (n--) c = pyox_crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t pyox_u32(const unsigned char *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t pyox_u64(const unsigned char *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static void pyox_fail(const char *what) {
-    fprintf(stderr, "%s: error: %s\n", pyox.exe[0] ? pyox.exe : "pyoxidizer-app", what);
-}
-
-/* Step 1a: the path of the running executable: /proc/self/exe or, where /proc is not
- * mounted (an empty chroot, a minimal container), the path execve() was given (AT_EXECFN),
- * made absolute. */
-static int pyox_find_self(void) {
-    ssize_t n = readlink("/proc/self/exe", pyox.exe, sizeof(pyox.exe) - 1);
-    if (n > 0) {
-        pyox.exe[n] = '\0';
-        return 0;
-    }
-    const char *fn = (const char *)getauxval(AT_EXECFN);
-    if (fn == NULL || fn[0] == '\0') return -1;
-    size_t used = 0;
-    if (fn[0] != '/') {
-        if (getcwd(pyox.exe, sizeof(pyox.exe)) == NULL) return -1;
-        used = strlen(pyox.exe);
-        pyox.exe[used++] = '/';
-    }
-    if (used + strlen(fn) >= sizeof(pyox.exe)) return -1;
-    strcpy(pyox.exe + used, fn);
-    PYOX_TRACE("no /proc/self/exe; running %s (AT_EXECFN)", pyox.exe);
-    return 0;
-}
-
-/* Step 1b: map our own file, validate the trailer and the index checksum. */
-static int pyox_map_self(void) {
-    if (pyox_find_self() < 0) {
-        pyox.exe[0] = '\0';
-        pyox_fail("cannot find the running executable (/proc/self/exe, AT_EXECFN)");
-        return -1;
-    }
-    int fd = open(pyox.exe, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        pyox_fail("cannot open the executable to read its payload");
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < PYOX_TRAILER_SIZE) {
-        close(fd);
-        pyox_fail("embedded payload is missing or truncated");
-        return -1;
-    }
-    pyox.map_size = (size_t)st.st_size;
-    void *map = mmap(NULL, pyox.map_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        pyox_fail("cannot map the executable");
-        return -1;
-    }
-    pyox.map = map;
-    PYOX_TRACE("mapped %s (%zu bytes)", pyox.exe, pyox.map_size);
-    return 0;
-}
-
-static int pyox_blob_in_range(const pyox_blob *b) {
-    return (uint64_t)b->offset + b->length <= pyox.payload_size;
-}
-
-static int pyox_read_trailer(void) {
-    const unsigned char *t = pyox.map + pyox.map_size - PYOX_TRAILER_SIZE;
-    if (memcmp(t, PYOX_TRAILER_MAGIC, sizeof(PYOX_TRAILER_MAGIC) - 1) != 0) {
-        pyox_fail("embedded payload is missing or truncated (no payload trailer)");
-        return -1;
-    }
-    if (pyox_u32(t + PYOX_TRAILER_VERSION_AT) != PYOX_FORMAT_VERSION) {
-        pyox_fail("embedded payload has an unsupported format version");
-        return -1;
-    }
-    uint32_t index_crc = pyox_u32(t + PYOX_TRAILER_INDEX_CRC_AT);
-    uint64_t offset = pyox_u64(t + PYOX_TRAILER_PAYLOAD_OFFSET_AT);
-    pyox.payload_size = pyox_u64(t + PYOX_TRAILER_PAYLOAD_SIZE_AT);
-    pyox.index_size = pyox_u64(t + PYOX_TRAILER_INDEX_SIZE_AT);
-    if (offset + pyox.payload_size != pyox.map_size - PYOX_TRAILER_SIZE ||
-        pyox.index_size < PYOX_HEADER_SIZE || pyox.index_size > pyox.payload_size) {
-        pyox_fail("embedded payload is truncated or corrupt (sizes do not match the file)");
-        return -1;
-    }
-    pyox.payload = pyox.map + offset;
-    if (pyox_crc32(pyox.payload, pyox.index_size) != index_crc) {
-        pyox_fail("embedded payload is corrupt (index checksum mismatch)");
-        return -1;
-    }
-    return 0;
-}
-
-/* A blob reference is three u32 fields (offset, length, crc), in this order. */
-static void pyox_read_blob(const unsigned char *p, pyox_blob *b) {
-    b->offset = pyox_u32(p);
-    b->length = pyox_u32(p + 4);
-    b->crc = pyox_u32(p + 8);
-}
-
-/* Step 1b: decode the fixed header. */
-static int pyox_read_header(void) {
-    const unsigned char *h = pyox.payload;
-    if (memcmp(h, PYOX_PAYLOAD_MAGIC, sizeof(PYOX_PAYLOAD_MAGIC) - 1) != 0 ||
-        pyox_u32(h + PYOX_HEADER_VERSION_AT) != PYOX_FORMAT_VERSION) {
-        pyox_fail("embedded payload header is invalid");
-        return -1;
-    }
-    pyox.config_flags = pyox_u32(h + PYOX_HEADER_CONFIG_FLAGS_AT);
-    pyox.optimize_level = pyox_u32(h + PYOX_HEADER_OPTIMIZE_LEVEL_AT);
-    pyox_read_blob(h + PYOX_HEADER_SETTINGS_OFFSET_AT, &pyox.runtime_config);
-    pyox_read_blob(h + PYOX_HEADER_BOOTSTRAP_OFFSET_AT, &pyox.bootstrap);
-    pyox_read_blob(h + PYOX_HEADER_STDIO_ENCODING_OFFSET_AT, &pyox.stdio_encoding);
-    if (!pyox_blob_in_range(&pyox.runtime_config) || !pyox_blob_in_range(&pyox.bootstrap) ||
-        !pyox_blob_in_range(&pyox.stdio_encoding)) {
-        pyox_fail("embedded payload header points outside the payload");
-        return -1;
-    }
-    return 0;
-}
-
-static int pyox_blob_valid(const pyox_blob *b) {
-    return pyox_crc32(pyox.payload + b->offset, b->length) == b->crc;
-}
-
-/* --- the _pyoxidizer builtin module: what the runtime needs from C --- */
-static PyObject *pyox_mod_crc32(PyObject *self, PyObject *arg) {
-    (void)self;
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return NULL;
-    uint32_t c = pyox_crc32(view.buf, (size_t)view.len);
-    PyBuffer_Release(&view);
-    return PyLong_FromUnsignedLong(c);
-}
-
-static PyMethodDef pyox_methods[] = {
-    {"crc32", pyox_mod_crc32, METH_O, "CRC-32 of a buffer (same value as zlib.crc32)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef pyox_module_def = {
-    PyModuleDef_HEAD_INIT, "_pyoxidizer", "Launcher services for the embedded runtime.", -1,
-    pyox_methods, NULL, NULL, NULL, NULL,
-};
-
-static PyObject *pyox_module_init(void) {
-    PyObject *m = PyModule_Create(&pyox_module_def);
-    if (!m) return NULL;
-    PyObject *view = PyMemoryView_FromMemory((char *)pyox.payload, (Py_ssize_t)pyox.payload_size,
-                                             PyBUF_READ);
-    PyObject *exe = PyUnicode_DecodeFSDefault(pyox.exe);
-    if (!view || !exe || PyModule_AddObject(m, "payload", view) != 0 ||
-        PyModule_AddObject(m, "executable", exe) != 0) {
-        Py_XDECREF(view);
-        Py_XDECREF(exe);
-        Py_DECREF(m);
-        return NULL;
-    }
-    if (PyModule_AddStringConstant(m, "raw_allocator", pyox.raw_allocator) != 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+/* The same, ending with the reason errno gives: "...: No such file or directory (errno 2)". */
+__attribute__((format(printf, 1, 2))) void pyox_fail_errno(const char *fmt, ...) {
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: error: ", pyox.exe[0] ? pyox.exe : "pyoxidizer-app");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, ": %s (errno %d)\n", strerror(saved), saved);
+    va_end(ap);
 }
 
 /* --- raw allocators: each one linked in is a PyMemAllocatorEx over its functions --- */
 #ifdef PYOX_WITH_JEMALLOC
 /* jemalloc, linked from a copy whose exported names carry the pyox_je_ prefix (see
- * launcher/build.py), so it never replaces the C library's malloc for the process. */
+ * launcher/allocators.py), so it never replaces the C library's malloc for the process. */
 extern void *pyox_je_malloc(size_t size);
 extern void *pyox_je_calloc(size_t nelem, size_t elsize);
 extern void *pyox_je_realloc(void *ptr, size_t size);
@@ -308,6 +97,20 @@ static void pyox_je_raw_free(void *ctx, void *ptr) {
 }
 #endif
 
+/* --- step 2: CPython ------------------------------------------------------------------- */
+
+/* Report a failed PyStatus in one line (exits as asked for an exit status). */
+static int pyox_status_failed(PyStatus status, const char *what) {
+    if (!PyStatus_Exception(status)) return 0;
+    if (PyStatus_IsExit(status)) exit(status.exitcode);
+    if (status.func) {
+        pyox_fail("%s failed: %s: %s", what, status.func, status.err_msg ? status.err_msg : "");
+    } else {
+        pyox_fail("%s failed: %s", what, status.err_msg ? status.err_msg : "");
+    }
+    return -1;
+}
+
 /* Step 2a: pre-initialise CPython. It must happen before the raw allocator changes; the
  * settings are the ones Py_InitializeFromConfig would derive from the config below. */
 static int pyox_preinit(void) {
@@ -315,9 +118,7 @@ static int pyox_preinit(void) {
     PyPreConfig_InitPythonConfig(&preconfig);
     preconfig.parse_argv = 0;
     preconfig.use_environment = !(pyox.config_flags & PYOX_CFG_IGNORE_ENVIRONMENT);
-    PyStatus s = Py_PreInitialize(&preconfig);
-    if (PyStatus_Exception(s)) Py_ExitStatusException(s);
-    return 0;
+    return pyox_status_failed(Py_PreInitialize(&preconfig), "Python pre-initialisation");
 }
 
 /* Step 2b: install the payload's raw allocator, after pre-initialisation (which allocates
@@ -336,28 +137,18 @@ static int pyox_install_allocator(void) {
         return 0;
     }
 #endif
-    pyox_fail(code == PYOX_ALLOCATOR_MIMALLOC
-                  ? "the payload asks for raw_allocator 'mimalloc', which no launcher links"
-                  : "the payload asks for a raw_allocator this launcher was linked without");
+    if (code == PYOX_ALLOCATOR_MIMALLOC) {
+        pyox_fail("the payload asks for raw_allocator 'mimalloc', which no launcher links");
+    } else {
+        pyox_fail("the payload asks for a raw_allocator this launcher was linked without");
+    }
     return -1;
 }
 
-/* Step 2c: configure CPython and run phase-1 initialisation. */
-static int pyox_status_failed(PyStatus status, PyConfig *config) {
-    if (!PyStatus_Exception(status)) return 0;
-    PyConfig_Clear(config);
-    if (PyStatus_IsExit(status)) exit(status.exitcode);
-    Py_ExitStatusException(status);
-    return -1; /* not reached */
-}
-
 static PyStatus pyox_set_stdio_encoding(PyConfig *config) {
-    char buf[256];
-    uint32_t n = pyox.stdio_encoding.length;
-    if (n == 0) return PyStatus_Ok();
-    if (n >= sizeof(buf)) return PyStatus_Error("stdio_encoding is too long");
-    memcpy(buf, pyox.payload + pyox.stdio_encoding.offset, n);
-    buf[n] = '\0';
+    char buf[sizeof(pyox.stdio_encoding_text)];
+    memcpy(buf, pyox.stdio_encoding_text, sizeof(buf));
+    if (buf[0] == '\0') return PyStatus_Ok();
     char *colon = strchr(buf, ':');
     if (colon) {
         *colon = '\0';
@@ -383,39 +174,42 @@ static PyStatus pyox_set_prefixes(PyConfig *config) {
     return PyStatus_Ok();
 }
 
+static PyStatus pyox_configure(PyConfig *config, int argc, char **argv) {
+    uint32_t f = pyox.config_flags;
+    config->parse_argv = 0;
+    config->use_environment = !(f & PYOX_CFG_IGNORE_ENVIRONMENT);
+    config->site_import = !(f & PYOX_CFG_NO_SITE);
+    config->user_site_directory = !(f & PYOX_CFG_NO_USER_SITE);
+    config->write_bytecode = !(f & PYOX_CFG_DONT_WRITE_BYTECODE);
+    config->buffered_stdio = !(f & PYOX_CFG_UNBUFFERED_STDIO);
+    config->optimization_level = (int)pyox.optimize_level;
+    config->pathconfig_warnings = 0;
+    config->module_search_paths_set = 1; /* empty: the importer in the payload is the source */
+    config->_init_main = 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    config->safe_path = 1;
+#endif
+    PyStatus s = PyConfig_SetBytesArgv(config, argc, argv);
+    if (!PyStatus_Exception(s)) s = PyConfig_SetBytesString(config, &config->program_name, pyox.exe);
+    if (!PyStatus_Exception(s)) s = PyConfig_SetBytesString(config, &config->executable, pyox.exe);
+    if (!PyStatus_Exception(s)) s = pyox_set_prefixes(config);
+    if (!PyStatus_Exception(s)) s = pyox_set_stdio_encoding(config);
+    return s;
+}
+
+/* Step 2c: configure CPython and run phase-1 initialisation. */
 static int pyox_init_phase1(int argc, char **argv) {
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
-    uint32_t f = pyox.config_flags;
-    config.parse_argv = 0;
-    config.use_environment = !(f & PYOX_CFG_IGNORE_ENVIRONMENT);
-    config.site_import = !(f & PYOX_CFG_NO_SITE);
-    config.user_site_directory = !(f & PYOX_CFG_NO_USER_SITE);
-    config.write_bytecode = !(f & PYOX_CFG_DONT_WRITE_BYTECODE);
-    config.buffered_stdio = !(f & PYOX_CFG_UNBUFFERED_STDIO);
-    config.optimization_level = (int)pyox.optimize_level;
-    config.pathconfig_warnings = 0;
-    config.module_search_paths_set = 1; /* empty: the importer in the payload is the source */
-    config._init_main = 0;
-#if PY_VERSION_HEX >= 0x030B0000
-    config.safe_path = 1;
-#endif
-    PyStatus s = PyConfig_SetBytesArgv(&config, argc, argv);
-    if (pyox_status_failed(s, &config)) return -1;
-    s = PyConfig_SetBytesString(&config, &config.program_name, pyox.exe);
-    if (pyox_status_failed(s, &config)) return -1;
-    s = PyConfig_SetBytesString(&config, &config.executable, pyox.exe);
-    if (pyox_status_failed(s, &config)) return -1;
-    s = pyox_set_prefixes(&config);
-    if (pyox_status_failed(s, &config)) return -1;
-    s = pyox_set_stdio_encoding(&config);
-    if (pyox_status_failed(s, &config)) return -1;
-    s = Py_InitializeFromConfig(&config);
+    PyStatus s = pyox_configure(&config, argc, argv);
+    if (!PyStatus_Exception(s)) s = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
-    if (PyStatus_Exception(s)) Py_ExitStatusException(s);
+    if (pyox_status_failed(s, "Python initialisation")) return -1;
     PYOX_TRACE("phase-1 initialisation done");
     return 0;
 }
+
+/* --- step 3: the bootstrap --------------------------------------------------------------- */
 
 /* Execute a code object as a new module registered in sys.modules. PyImport_ExecCodeModule
  * cannot be used: it needs importlib's external machinery, which phase 1 does not have. */
@@ -431,47 +225,71 @@ static PyObject *pyox_exec_module(const char *name, PyObject *code) {
     return mod;
 }
 
-/* Step 3: run the bootstrap modules: a marshalled tuple of (name, marshalled code) pairs. */
+/* One (module name, marshalled code) pair of the bootstrap blob, executed. */
+static PyObject *pyox_run_bootstrap_pair(PyObject *pair) {
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0)) || !PyBytes_Check(PyTuple_GET_ITEM(pair, 1))) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the embedded bootstrap is malformed (an item is not a (name, bytes) pair)");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0));
+    PyObject *raw = PyTuple_GET_ITEM(pair, 1);
+    if (!name) return NULL;
+    PyObject *code = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw));
+    if (code && !PyCode_Check(code)) {
+        Py_CLEAR(code);
+        PyErr_Format(PyExc_RuntimeError, "the embedded bootstrap module %s is not code", name);
+    }
+    PyObject *mod = code ? pyox_exec_module(name, code) : NULL;
+    Py_XDECREF(code);
+    if (mod) PYOX_TRACE("bootstrap module %s executed", name);
+    return mod;
+}
+
+/* Step 3: run the bootstrap modules (a marshalled tuple of (name, marshalled code) pairs)
+ * and call install(settings) on the last one. NULL with a Python exception set, or after
+ * a one-line error when the blob cannot be read. */
 static PyObject *pyox_run_bootstrap(void) {
-    if (!pyox_blob_valid(&pyox.bootstrap)) {
-        pyox_fail("embedded payload is corrupt (bootstrap checksum mismatch)");
+    unsigned char *blob = NULL;
+    pyox_read r = pyox_blob_copy(&pyox.bootstrap, &blob);
+    if (r != PYOX_READ_OK) {
+        if (r == PYOX_READ_IO) pyox_fail_errno("cannot read the bootstrap");
+        if (r == PYOX_READ_NOMEM) pyox_fail("cannot allocate memory for the bootstrap");
+        if (r == PYOX_READ_CORRUPT) {
+            pyox_fail("embedded payload is corrupt (bootstrap checksum mismatch)");
+        }
         return NULL;
     }
-    PyObject *pairs = PyMarshal_ReadObjectFromString(
-        (const char *)pyox.payload + pyox.bootstrap.offset, pyox.bootstrap.length);
-    if (!pairs) return NULL;
-    PyObject *last = NULL;
-    for (Py_ssize_t i = 0; pairs && PyTuple_Check(pairs) && i < PyTuple_GET_SIZE(pairs); i++) {
-        PyObject *pair = PyTuple_GET_ITEM(pairs, i);
-        const char *name = PyUnicode_AsUTF8(PyTuple_GetItem(pair, 0));
-        PyObject *raw = PyTuple_GetItem(pair, 1);
-        PyObject *code = raw && PyBytes_Check(raw)
-                             ? PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(raw),
-                                                              PyBytes_GET_SIZE(raw))
-                             : NULL;
-        PyObject *mod = name && code ? pyox_exec_module(name, code) : NULL;
-        Py_XDECREF(code);
+    PyObject *pairs = PyMarshal_ReadObjectFromString((const char *)blob, pyox.bootstrap.length);
+    free(blob);
+    PyObject *last = NULL, *settings = NULL, *done = NULL;
+    if (!pairs) goto cleanup;
+    if (!PyTuple_Check(pairs) || PyTuple_GET_SIZE(pairs) == 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the embedded bootstrap is malformed (not a tuple of modules)");
+        goto cleanup;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(pairs); i++) {
         Py_XDECREF(last);
-        last = mod;
-        if (!mod) break;
-        PYOX_TRACE("bootstrap module %s executed", name);
+        last = pyox_run_bootstrap_pair(PyTuple_GET_ITEM(pairs, i));
+        if (!last) goto cleanup;
     }
-    Py_DECREF(pairs);
-    if (!last) return NULL;
-    PyObject *config = PyMarshal_ReadObjectFromString(
-        (const char *)pyox.payload + pyox.runtime_config.offset, pyox.runtime_config.length);
-    PyObject *r = config ? PyObject_CallMethod(last, "install", "O", config) : NULL;
-    Py_XDECREF(config);
-    if (!r) {
-        Py_DECREF(last);
-        return NULL;
-    }
-    Py_DECREF(r);
+    settings = PyMarshal_ReadObjectFromString((const char *)pyox.settings_bytes,
+                                              pyox.settings.length);
+    if (settings) done = PyObject_CallMethod(last, "install", "O", settings);
+cleanup:
+    Py_XDECREF(pairs);
+    Py_XDECREF(settings);
+    if (!done) Py_CLEAR(last);
+    Py_XDECREF(done);
     return last;
 }
 
-/* Step 5 helpers: drop the bootstrap's own frames from the head of a traceback, so an
- * app's error starts at the app's code as it does under python. */
+/* --- step 5: the run mode --------------------------------------------------------------- */
+
+/* Drop the bootstrap's own frames from the head of a traceback, so an app's error starts
+ * at the app's code as it does under python. */
 static int pyox_is_bootstrap_frame(PyObject *tb) {
     PyObject *frame = PyObject_GetAttrString(tb, "tb_frame");
     PyObject *code = frame ? PyObject_GetAttrString(frame, "f_code") : NULL;
@@ -548,6 +366,7 @@ static int pyox_run_repl(void) {
 }
 
 static int pyox_run(PyObject *bootstrap) {
+    pyox.starting = 0; /* from here on, a damaged blob is an ImportError the app can see */
     PyObject *r = PyObject_CallMethod(bootstrap, "run", NULL);
     if (!r) return pyox_handle_exception();
     long want_repl = PyLong_AsLong(r);
@@ -556,35 +375,41 @@ static int pyox_run(PyObject *bootstrap) {
 }
 
 int main(int argc, char **argv) {
+    int exitcode = 1;
+    PyObject *bootstrap = NULL;
     pyox_debug = getenv("PYOXIDIZER_LAUNCHER_DEBUG") != NULL;
     pyox_crc_init();
-    if (pyox_map_self() < 0 || pyox_read_trailer() < 0 || pyox_read_header() < 0) return 1;
-    if (!pyox_blob_valid(&pyox.runtime_config) || !pyox_blob_valid(&pyox.stdio_encoding)) {
-        pyox_fail("embedded payload is corrupt (config checksum mismatch)");
-        return 1;
-    }
+
+    /* Step 1: the payload, read and verified before Python starts. */
+    if (pyox_read_payload() < 0) goto cleanup;
     if (PyImport_AppendInittab("_pyoxidizer", pyox_module_init) != 0) {
         pyox_fail("cannot register the _pyoxidizer module");
-        return 1;
+        goto cleanup;
     }
-    if (pyox_preinit() < 0 || pyox_install_allocator() < 0) return 1;
-    if (pyox_init_phase1(argc, argv) < 0) return 1;
-
-    int exitcode = 1;
-    PyObject *bootstrap = pyox_run_bootstrap();
+    /* Step 2: CPython, phase 1. */
+    if (pyox_preinit() < 0 || pyox_install_allocator() < 0 || pyox_init_phase1(argc, argv) < 0) {
+        goto cleanup;
+    }
+    /* Step 3: the importer. */
+    bootstrap = pyox_run_bootstrap();
     if (!bootstrap) {
-        PyErr_Print();
-        fprintf(stderr, "%s: error: the embedded importer failed to start\n", pyox.exe);
-        return 1;
+        if (PyErr_Occurred()) {
+            PyErr_Print();
+            pyox_fail("the embedded importer failed to start");
+        }
+        goto finalize;
     }
-    PyStatus s = _Py_InitializeMain();
-    if (PyStatus_Exception(s)) {
-        Py_DECREF(bootstrap);
-        Py_ExitStatusException(s);
+    /* Step 4: CPython, phase 2 (encodings, io, ... come from the payload). */
+    if (pyox_status_failed(_Py_InitializeMain(), "Python initialisation (phase 2)")) {
+        goto finalize;
     }
     PYOX_TRACE("phase-2 initialisation done");
+    /* Step 5: the run mode. */
     exitcode = pyox_run(bootstrap);
-    Py_DECREF(bootstrap);
+    Py_CLEAR(bootstrap);
+
+finalize: /* Step 6. */
+    Py_XDECREF(bootstrap);
     if (Py_FinalizeEx() < 0 && exitcode == 0) exitcode = 120;
     if (exitcode == -SIGINT) {
         /* Like python: die of SIGINT so the parent shell sees the interruption. */
@@ -592,5 +417,12 @@ int main(int argc, char **argv) {
         kill(getpid(), SIGINT);
         exitcode = 128 + SIGINT;
     }
+cleanup:
+    pyox_frames_free();
+    free(pyox.settings_bytes);
+    free(pyox.name_at);
+    free(pyox.index);
+    free(pyox.fd_loads);
+    if (pyox.fd >= 0) close(pyox.fd);
     return exitcode;
 }

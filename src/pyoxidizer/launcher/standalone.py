@@ -31,12 +31,13 @@ from pyoxidizer.errors import LauncherError
 from pyoxidizer.launcher.allocators import ALLOCATORS
 from pyoxidizer.launcher.toolchain import (
     HEADER_NAME,
+    SOURCES,
     _archive_identity,
     _namespaced_archive,
     _remove_stale_work_dirs,
     _Tools,
     compile_command,
-    launcher_source,
+    launcher_sources,
 )
 from pyoxidizer.payload.format import c_header
 from pyoxidizer.pythondist import Distribution
@@ -172,6 +173,7 @@ def link_command(
     out: Path,
     release: bool,
     allocators: Sequence[Path] = (),
+    zstd: ArchiveZstd | None = None,
 ) -> list[str]:
     flags = ["-static"] if plan.static else ["-Wl,--export-dynamic"]
     return [
@@ -183,6 +185,7 @@ def link_command(
         *map(str, objs),
         *map(str, plan.objects),
         *map(str, allocators),
+        *([str(zstd.library)] if zstd else []),
         "-Wl,--start-group",
         *map(str, plan.archives),
         "-Wl,--end-group",
@@ -193,7 +196,9 @@ def link_command(
 def cache_key(
     dist: Distribution, plan: LinkPlan, release: bool, allocators: dict[str, Path]
 ) -> str:
-    h = hashlib.sha256(launcher_source())
+    h = hashlib.sha256()
+    for name, text in sorted(launcher_sources().items()):
+        h.update(name.encode() + b"\0" + text + b"\0")
     h.update(c_header().encode())
     h.update(plan.config_c.encode())
     h.update(glibc_functions_c().encode())
@@ -201,7 +206,32 @@ def cache_key(
     h.update(repr((LINK_RECIPE, release, dist.cc[2:], zig_version(), plan)).encode())
     for name, path in sorted(allocators.items()):
         h.update(f"|{name}={_archive_identity(path)}".encode())
+    zstd = standalone_zstd(dist.standalone) if dist.standalone else None
+    h.update(f"|zstd={_archive_identity(zstd.library) if zstd else None}".encode())
     return h.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class ArchiveZstd:
+    """zstd built for the archive's target, which the launcher decompresses with."""
+
+    library: Path
+    include_dir: Path
+
+
+# python-distribution-build ships these (docs/standalone.md); python-build-standalone's
+# archives for CPython 3.14 and later have the library (its _zstd module links it).
+ZSTD_LIBRARY = "build/lib/libzstd.a"
+ZSTD_HEADERS = "build/include/zstd"
+
+
+def standalone_zstd(parts: StandaloneParts) -> ArchiveZstd | None:
+    """The archive's zstd for the launcher, or None: then the launcher is built without
+    zstd (PYOX_NO_ZSTD) and the payload is stored uncompressed."""
+    library, include = parts.path(ZSTD_LIBRARY), parts.path(ZSTD_HEADERS)
+    if library.is_file() and (include / "zstd.h").is_file():
+        return ArchiveZstd(library, include)
+    return None
 
 
 # A raw allocator is linked when the archive carries a static library of it built for its
@@ -255,17 +285,23 @@ def ensure_standalone_launcher(
     env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache_dir / "zig" / "global")}
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         tools = _Tools(Path(tmp), runner, env)
-        source = tools.work / "launcher.c"
-        source.write_bytes(launcher_source())
+        for name, text in launcher_sources().items():
+            (tools.work / name).write_bytes(text)
         (tools.work / HEADER_NAME).write_text(c_header())
-        launcher_obj = tools.work / "launcher.o"
-        compile_launcher = compile_command(dist, source, launcher_obj, release, allocators)
-        tools(compile_launcher, "compiling the launcher")
+        zstd = standalone_zstd(parts)
+        flags = ["-isystem", str(zstd.include_dir)] if zstd else ["-DPYOX_NO_ZSTD"]
+        objs = []
+        for name in SOURCES:
+            obj = tools.work / (name[:-2] + ".o")
+            command = compile_command(dist, tools.work / name, obj, release, allocators)
+            command[-4:-4] = flags  # before "-c SOURCE -o OBJ"
+            tools(command, f"compiling the launcher ({name})")
+            objs.append(obj)
         config_c = tools.work / "config.c"
         config_c.write_text(plan.config_c)
         config_obj = tools.work / "config.o"
         tools(_inittab_command(dist, plan, config_c, config_obj), "compiling the inittab")
-        objs = [launcher_obj, config_obj]
+        objs.append(config_obj)
         if not plan.static:
             glibc_c = tools.work / "glibc_functions.c"
             glibc_c.write_text(glibc_functions_c())
@@ -274,7 +310,7 @@ def ensure_standalone_launcher(
             tools(command, "compiling the glibc function shims")
         linked = tools.work / "launcher"
         renamed = [_namespaced_archive(ALLOCATORS[n], p, tools) for n, p in allocators.items()]
-        link = link_command(dist, plan, objs, linked, release, renamed)
+        link = link_command(dist, plan, objs, linked, release, renamed, zstd)
         tools(link, f"linking the launcher with {len(selected)} builtin modules")
         if not linked.is_file():
             raise LauncherError(f"zig reported success but wrote no {linked}")

@@ -28,6 +28,7 @@ from pyoxidizer.launcher.allocators import (
     ALLOCATORS,
     StaticAllocator,
     available_allocators,
+    find_static_library,
     rename_map,
     require_allocator,
 )
@@ -61,17 +62,42 @@ def compile_command(
     ]
 
 
+ZSTD_ARCHIVE = "libzstd.a"
+
+
+def require_zstd(cc: Sequence[str]) -> Path | None:
+    """The static zstd library the launcher decompresses with, or a LauncherError; None
+    when the compiler itself cannot run (compiling then says so)."""
+    found = find_static_library(tuple(cc), ZSTD_ARCHIVE)
+    if found is None and shutil.which(cc[0]) is not None:
+        raise LauncherError(
+            f"the launcher needs zstd's static library ({ZSTD_ARCHIVE}), which the C compiler "
+            f"{cc[0]!r} cannot find; install the Debian package libzstd-dev "
+            "(scripts/install-system-deps.sh does)"
+        )
+    return found
+
+
 def link_command(
-    dist: Distribution, obj: Path, out: Path, release: bool, archives: Sequence[Path] = ()
+    dist: Distribution,
+    objs: Sequence[Path],
+    out: Path,
+    release: bool,
+    archives: Sequence[Path] = (),
+    zstd: Path | None = None,
 ) -> list[str]:
     strip = ["-s"] if release else []
+    # zstd is the launcher's own: its symbols are not exported to extension modules, which
+    # may bring (and bind to) a zstd of their own.
+    private = [str(zstd), f"-Wl,--exclude-libs,{zstd.name}"] if zstd else []
     return [
         *dist.cc,
         *strip,
         "-o",
         str(out),
-        str(obj),
+        *(str(obj) for obj in objs),
         *(str(a) for a in archives),
+        *private,
         str(dist.static_lib),
         "-Wl,--as-needed",
         *dist.link_libs,
@@ -82,10 +108,15 @@ def link_command(
 
 
 HEADER_NAME = "pyoxidizer_format.h"
+# The launcher's C files, in this package (launcher.c says what each one holds).
+SOURCES = ("launcher.c", "payload.c", "checksum.c", "frames.c", "services.c", "objects.c")
+HEADERS = ("launcher.h", "nozstd.h")
 
 
-def launcher_source() -> bytes:
-    return (resources.files("pyoxidizer.launcher") / "launcher.c").read_bytes()
+def launcher_sources() -> dict[str, bytes]:
+    """Every C source and header of the launcher, by file name."""
+    package = resources.files("pyoxidizer.launcher")
+    return {name: (package / name).read_bytes() for name in (*SOURCES, *HEADERS)}
 
 
 class LauncherProvider(Protocol):
@@ -111,7 +142,9 @@ def _archive_identity(path: Path) -> str:
 
 
 def cache_key(dist: Distribution, release: bool, archives: dict[str, Path] | None = None) -> str:
-    h = hashlib.sha256(launcher_source())
+    h = hashlib.sha256()
+    for name, text in sorted(launcher_sources().items()):
+        h.update(name.encode() + b"\0" + text + b"\0")
     h.update(c_header().encode())
     h.update(dist.identity().encode())
     h.update(repr((release, WARNINGS, dist.cc, dist.link_libs, "prefix-map-cwd")).encode())
@@ -194,8 +227,9 @@ def ensure_launcher(
     """
     names = available_allocators(dist.cc) if allocators is None else tuple(allocators)
     archives = {name: require_allocator(dist.cc, name) for name in sorted(set(names))}
+    zstd = require_zstd(dist.cc)
     suffix = "".join(f"-{name}" for name in archives)
-    key = cache_key(dist, release, archives)
+    key = cache_key(dist, release, {**archives, **({"zstd": zstd} if zstd else {})})
     out = cache_dir / "launchers" / f"launcher-{dist.short_version}{suffix}-{key}"
     if out.is_file():
         return out, False
@@ -203,16 +237,19 @@ def ensure_launcher(
     _remove_stale_work_dirs(out.parent)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".build-") as tmp:
         tools = _Tools(Path(tmp), runner)
-        source = tools.work / "launcher.c"
-        source.write_bytes(launcher_source())
+        for name, text in launcher_sources().items():
+            (tools.work / name).write_bytes(text)
         (tools.work / HEADER_NAME).write_text(c_header())
-        obj = tools.work / "launcher.o"
-        # Run in the work directory: debug info records it, and it is mapped away.
-        tools(compile_command(dist, source, obj, release, archives), "compiling the launcher")
+        objs = [tools.work / (name[:-2] + ".o") for name in SOURCES]
+        for name, obj in zip(SOURCES, objs, strict=True):
+            # Run in the work directory: debug info records it, and it is mapped away.
+            command = compile_command(dist, tools.work / name, obj, release, archives)
+            tools(command, f"compiling the launcher ({name})")
         linked_archives = [
             _namespaced_archive(ALLOCATORS[name], path, tools) for name, path in archives.items()
         ]
         linked = tools.work / "launcher"
-        tools(link_command(dist, obj, linked, release, linked_archives), "linking the launcher")
+        link = link_command(dist, objs, linked, release, linked_archives, zstd)
+        tools(link, "linking the launcher")
         publish(linked, out)
     return out, True

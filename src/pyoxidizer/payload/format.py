@@ -86,6 +86,8 @@ HEADER = Layout(
         *_blob("settings"),  # run-time settings (marshal of RuntimeSettings.to_marshal())
         *_blob("bootstrap"),  # marshalled tuple of (module name, marshalled code)
         *_blob("stdio_encoding"),  # UTF-8 "encoding[:errors]", may be empty
+        *_blob("main_code"),  # eval mode: the code compiled at build time (marshal), or empty
+        ("reserved", "I"),  # zero; keeps the records 16-byte aligned
     ]
 )
 
@@ -110,11 +112,14 @@ class Kind(enum.IntEnum):
     EXTENSION = c.KIND_EXTENSION  # A: shared object bytes of an extension module
     SHARED_LIBRARY = c.KIND_SHARED_LIBRARY  # name: the soname; A: shared object bytes
     DIST_INFO = c.KIND_DIST_INFO  # name "dist-info-dir\0relative/path"; A: data
+    DICTIONARY = c.KIND_DICTIONARY  # name: what it was trained on; A: zstd dictionary
 
 
 class EntryFlag(enum.IntFlag):
     PACKAGE = c.FLAG_PACKAGE
     HAS_SOURCE = c.FLAG_HAS_SOURCE
+    DATA_ZSTD = c.FLAG_DATA_ZSTD
+    SOURCE_ZSTD = c.FLAG_SOURCE_ZSTD
 
 
 class ConfigFlag(enum.IntFlag):
@@ -132,6 +137,10 @@ class ConfigFlag(enum.IntFlag):
 # payloads written before the field existed (all zero there) mean "system".
 ALLOCATOR_SHIFT = 8
 ALLOCATOR_MASK = 0xFF
+
+
+# Every bit a payload may set in the config flags; the launcher refuses any other.
+KNOWN_CONFIG_BITS = sum(ConfigFlag) | ALLOCATOR_MASK << ALLOCATOR_SHIFT
 
 
 class RawAllocator(enum.IntEnum):
@@ -169,6 +178,7 @@ def c_header() -> str:
         f"#define PYOX_TRAILER_MAGIC {_c_string(TRAILER_MAGIC)}",
         f"#define PYOX_PAYLOAD_MAGIC {_c_string(PAYLOAD_MAGIC)}",
         f"#define PYOX_FORMAT_VERSION {FORMAT_VERSION}",
+        f"#define PYOX_DATA_ALIGN {DATA_ALIGN}",
         f"#define PYOX_TRAILER_SIZE {TRAILER.size}",
         f"#define PYOX_HEADER_SIZE {HEADER.size}",
         f"#define PYOX_RECORD_SIZE {RECORD.size}",
@@ -181,8 +191,10 @@ def c_header() -> str:
         ),
         f"#define PYOX_CFG_ALLOCATOR_SHIFT {ALLOCATOR_SHIFT}",
         f"#define PYOX_CFG_ALLOCATOR_MASK 0x{ALLOCATOR_MASK:X}u",
+        f"#define PYOX_CFG_KNOWN_BITS 0x{KNOWN_CONFIG_BITS:X}u",
         *(f"#define PYOX_ALLOCATOR_{code.name} {code.value}" for code in RawAllocator),
         *(f"#define PYOX_KIND_{kind.name} {kind.value}" for kind in Kind),
+        *(f"#define PYOX_FLAG_{flag.name} {flag.value}u" for flag in EntryFlag),
         f"#define PYOX_BOOTSTRAP_FILENAME_PREFIX {_c_string(c.BOOTSTRAP_FILENAME_PREFIX.encode())}",
         "#endif",
     ]

@@ -50,7 +50,10 @@ def config_flags(embedded: EmbeddedPythonConfig, settings: RuntimeSettings) -> i
 
 
 def payload_header(
-    embedded: EmbeddedPythonConfig, settings: RuntimeSettings, bootstrap: bytes
+    embedded: EmbeddedPythonConfig,
+    settings: RuntimeSettings,
+    bootstrap: bytes,
+    main_code: bytes = b"",
 ) -> PayloadHeader:
     return PayloadHeader(
         config_flags=config_flags(embedded, settings),
@@ -58,4 +61,5 @@ def payload_header(
         runtime_config=marshal.dumps(settings.to_marshal(), 4),
         bootstrap=bootstrap,
         stdio_encoding=embedded.stdio_encoding or "",
+        main_code=main_code,
     )

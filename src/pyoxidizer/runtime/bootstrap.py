@@ -49,7 +49,7 @@ _TERMINFO_FALLBACK = "/usr/share/terminfo"
 def install(values: object) -> None:
     """Phase 1: put the in-memory importer on sys.meta_path."""
     settings = contract.RuntimeSettings.from_marshal(values)
-    payload = importer.Payload(_pyoxidizer.payload, _pyoxidizer.crc32)
+    payload = importer.Payload(_pyoxidizer)
     finder = importer.OxidizedFinder(payload, _pyoxidizer.executable, settings.virtual_module_files)
     sys.meta_path.append(finder)
     sys.path_hooks.insert(0, finder.path_hook)  # type: ignore[arg-type]
@@ -417,7 +417,11 @@ def run() -> int:
     mode = settings.mode
     if mode == "eval":
         main = sys.modules["__main__"]
-        exec(compile(settings.code or "", "<string>", "exec"), main.__dict__)
+        # Compiled at build time: compile() would load the parser, compiler and AST types.
+        code = _pyoxidizer.main_code()
+        if code is None:  # it did not compile: the SyntaxError appears now, as with python -c
+            code = compile(settings.code or "", "<string>", "exec")
+        exec(code, main.__dict__)
         return 0
     if mode == "module":
         return _run_module(settings.module or "")

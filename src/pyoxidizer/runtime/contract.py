@@ -15,9 +15,9 @@ It runs before the standard library can be imported, so it imports nothing at al
 
 TRAILER_MAGIC = b"PYOXTRLR"
 PAYLOAD_MAGIC = b"PYOXPAYL"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TRAILER_SIZE = 40
-HEADER_SIZE = 64
+HEADER_SIZE = 80
 RECORD_WORDS = 8  # a record is eight little-endian u32 words (see format.RECORD)
 DATA_ALIGN = 16
 
@@ -27,10 +27,14 @@ KIND_RESOURCE = 2
 KIND_EXTENSION = 3
 KIND_SHARED_LIBRARY = 4
 KIND_DIST_INFO = 5
+KIND_DICTIONARY = 6  # a zstd dictionary that compressed blobs may name by its ID
+
 
 # Entry flags (format.EntryFlag).
 FLAG_PACKAGE = 1
 FLAG_HAS_SOURCE = 2
+FLAG_DATA_ZSTD = 4  # blob A is a zstd frame; its checksum covers the stored (compressed) bytes
+FLAG_SOURCE_ZSTD = 8  # blob B is a zstd frame
 
 # Resource and dist-info entries are named "<package or directory>\0<relative path>".
 RESOURCE_SEPARATOR = "\0"

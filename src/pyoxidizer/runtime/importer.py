@@ -3,18 +3,21 @@
 This module is executed by the launcher before the standard library can be imported, so
 at module level it may only import builtin or frozen modules (a test enforces the list):
 
-    sys, _imp, marshal, posix    builtin in every CPython build
+    sys, _imp, posix             builtin in every CPython build
     _frozen_importlib            frozen: importlib._bootstrap, present from phase-1 init
     _pyoxidizer_contract         runtime/contract.py, which the launcher executes first
 
-It is also importable in an ordinary interpreter, where tests hand it a payload built in
-memory and ``zlib.crc32`` as the checksum function; ``contract`` is then imported from the
-package. Annotations name typing-only types as strings: ``typing`` is not importable here.
+Every read of the payload goes through the launcher's ``_pyoxidizer`` builtin module
+(``Services`` below): names are looked up in C over the sorted index, blobs are read from
+the executable with ``pread``, verified and decoded in C, and shared objects reach their
+memfd and ``dlopen`` in C, so loading never imports a Python module. Outside an executable
+(tests) a stand-in with the same functions is passed instead, and ``contract`` is
+imported from the package. Annotations name typing-only types as strings: ``typing`` is
+not importable here.
 """
 
 import _frozen_importlib
 import _imp
-import marshal
 import posix
 import sys
 
@@ -26,17 +29,28 @@ except ImportError:  # imported as pyoxidizer.runtime.importer, outside an execu
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _frozen_importlib import ModuleSpec
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from types import CodeType, ModuleType
+    from typing import Protocol
 
     from _pyoxidizer_resources import Tree
 
+    class Services(Protocol):
+        """What the launcher's ``_pyoxidizer`` module provides (launcher/launcher.c)."""
+
+        @property
+        def index(self) -> "memoryview | bytes": ...
+        def find(self, kind: int, name: str, /) -> int: ...
+        def read(self, number: int, part: int, /) -> bytes: ...
+        def code(self, number: int, /) -> CodeType: ...
+        def memfd(self, number: int, name: str, /) -> "tuple[int, str]": ...
+        def load_libraries(self, paths: "list[str]", /) -> None: ...
+
+
 # The payload layout, bound once: these names are read on every import.
 PAYLOAD_MAGIC = contract.PAYLOAD_MAGIC
-TRAILER_MAGIC = contract.TRAILER_MAGIC
 FORMAT_VERSION = contract.FORMAT_VERSION
 HEADER_SIZE = contract.HEADER_SIZE
-TRAILER_SIZE = contract.TRAILER_SIZE
 RECORD_WORDS = contract.RECORD_WORDS
 KIND_MODULE = contract.KIND_MODULE
 KIND_EXTENSION = contract.KIND_EXTENSION
@@ -44,92 +58,86 @@ KIND_SHARED_LIBRARY = contract.KIND_SHARED_LIBRARY
 FLAG_PACKAGE = contract.FLAG_PACKAGE
 FLAG_HAS_SOURCE = contract.FLAG_HAS_SOURCE
 ORIGIN_PREFIX = contract.ORIGIN_PREFIX
-
-_MFD_CLOEXEC = 1
+DATA = 0  # parts of a record, as Services.read() numbers them
+SOURCE = 1
 
 
 class PayloadCorrupt(ImportError):
-    """A blob of the payload failed its checksum: the executable was damaged."""
+    """The payload's index is not one this importer can read: the executable was damaged."""
 
 
 class Payload:
-    """Read-only view of a payload: the index as dicts, blobs as memoryview slices."""
+    """The payload, as the launcher serves it.
 
-    def __init__(self, view: memoryview, crc32: "Callable[[memoryview], int]") -> None:
-        if bytes(view[0:8]) != PAYLOAD_MAGIC:
+    Names are looked up with ``services.find`` (a binary search in C), so nothing is built
+    at start-up; the name -> record dicts that the resource services need are built per
+    kind on first use, from the records of that kind only.
+    """
+
+    def __init__(self, services: "Services") -> None:
+        index = memoryview(services.index)
+        if bytes(index[0:8]) != PAYLOAD_MAGIC:
             raise PayloadCorrupt("embedded payload header is invalid")
-        words = view[8:HEADER_SIZE].cast("I")
+        words = index[8:HEADER_SIZE].cast("I")
         if words[0] != FORMAT_VERSION:
-            raise PayloadCorrupt("embedded payload has an unsupported format version")
-        self.view = view
-        self._crc32 = crc32
-        count = words[1]
-        names_len = words[2]
-        self.config_flags = words[3]
-        self.optimize_level = words[4]
-        self.runtime_config_ref = (words[5], words[6], words[7])
+            raise PayloadCorrupt(
+                f"embedded payload has format version {words[0]}; this importer reads "
+                f"version {FORMAT_VERSION}"
+            )
+        self.services = services
+        self.find = services.find
+        self.code = services.code
+        self._count = count = words[1]
         records_end = HEADER_SIZE + count * RECORD_WORDS * 4
-        self.records = view[HEADER_SIZE:records_end].cast("I")
-        names = bytes(view[records_end : records_end + names_len])
-        self.index: dict[int, dict[str, int]] = {}  # kind -> {name: record number}
-        self._build_index(count, names)
-
-    def _build_index(self, count: int, names: bytes) -> None:
-        records = self.records
-        index = self.index
-        # Lengths are in bytes: slicing the decoded text is only right when it is ASCII.
-        text = names.decode("ascii") if names.isascii() else None
-        pos = 0
-        for i in range(count):
-            base = i * RECORD_WORDS
-            kind = records[base] & 0xFFFF
-            end = pos + records[base + 1]
-            table = index.get(kind)
-            if table is None:
-                table = index[kind] = {}
-            name = text[pos:end] if text is not None else str(names[pos:end], "utf-8")
-            table[name] = i
-            pos = end
+        self.records = index[HEADER_SIZE:records_end].cast("I")
+        self._names = index[records_end : records_end + words[2]]
+        self._by_kind: dict[int, dict[str, int]] = {}
 
     def flags(self, number: int) -> int:
         return self.records[number * RECORD_WORDS] >> 16
 
-    def blob(self, offset: int, length: int, crc: int) -> memoryview:
-        data = self.view[offset : offset + length]
-        if len(data) != length or self._crc32(data) != crc:
-            raise PayloadCorrupt("embedded payload is corrupt (blob checksum mismatch)")
-        return data
+    def kind(self, number: int) -> int:
+        return self.records[number * RECORD_WORDS] & 0xFFFF
 
-    def data(self, number: int) -> memoryview:
-        base = number * RECORD_WORDS + 2
-        r = self.records
-        return self.blob(r[base], r[base + 1], r[base + 2])
+    def data(self, number: int) -> bytes:
+        return self.services.read(number, DATA)
 
-    def data_range(self, number: int) -> "tuple[int, int]":
-        """(offset in the payload, length) of an entry's data, unverified."""
-        base = number * RECORD_WORDS + 2
-        return self.records[base], self.records[base + 1]
-
-    def source(self, number: int) -> "memoryview | None":
-        base = number * RECORD_WORDS + 5
-        r = self.records
-        if not r[base + 1] and not (self.flags(number) & FLAG_HAS_SOURCE):
+    def source(self, number: int) -> "bytes | None":
+        if not self.flags(number) & FLAG_HAS_SOURCE:
             return None
-        return self.blob(r[base], r[base + 1], r[base + 2])
+        return self.services.read(number, SOURCE)
+
+    def _kind_range(self, kind: int) -> "tuple[int, int]":
+        """[first, end) record numbers of a kind: records are sorted by (kind, name)."""
+        lo, hi = 0, self._count
+        while lo < hi:  # first record whose kind is >= kind
+            mid = (lo + hi) // 2
+            if self.kind(mid) < kind:
+                lo = mid + 1
+            else:
+                hi = mid
+        end = lo
+        while end < self._count and self.kind(end) == kind:
+            end += 1
+        return lo, end
 
     def names(self, kind: int) -> "dict[str, int]":
-        return self.index.get(kind, {})
-
-
-def _dlopen_function() -> "Callable[[str], object]":
-    """dlopen(path): the launcher's when it has one, else ctypes' (an embedded extension)."""
-    launcher = sys.modules.get("_pyoxidizer")
-    if launcher is not None and hasattr(launcher, "dlopen"):
-        dlopen: Callable[[str], object] = launcher.dlopen
-        return dlopen
-    import ctypes
-
-    return ctypes.CDLL
+        """{name: record number} of every entry of a kind (built on first use)."""
+        table = self._by_kind.get(kind)
+        if table is not None:
+            return table
+        first, end = self._kind_range(kind)
+        records = self.records
+        name_sizes = records[1 : self._count * RECORD_WORDS : RECORD_WORDS]
+        pos = sum(name_sizes[:first])
+        names = bytes(self._names)
+        table = {}
+        for number in range(first, end):
+            size = name_sizes[number]
+            table[str(names[pos : pos + size], "utf-8")] = number
+            pos += size
+        self._by_kind[kind] = table
+        return table
 
 
 class OxidizedFinder:
@@ -137,20 +145,19 @@ class OxidizedFinder:
 
     def __init__(self, payload: Payload, origin: str, virtual_files: bool = False) -> None:
         self._payload = payload
+        self._find = payload.find
         # Opt-in: give embedded modules a __file__ below the executable's path. No file
         # exists there; loader.get_data() serves those paths from memory.
         self._virtual_files = virtual_files
-        self._modules = payload.names(KIND_MODULE)
-        self._extensions = payload.names(KIND_EXTENSION)
         self._origin = origin  # the executable path; package paths hang below it
-        self._memfds: list[int] = []  # kept open: dlopen identifies objects by path name
-        self._memfd_paths: dict[int, str] = {}  # record number -> /proc/self/fd/N
-        # (fd, payload offset) of the executable; False if it is not one, None: not asked yet
-        self._file: tuple[int, int] | bool | None = None
+        # record number -> the path its shared object was loaded from. The memfd behind it
+        # is closed once loaded; the dynamic loader (and CPython's extension cache) still
+        # recognise the object by that path when the module is imported again.
+        self._loaded: dict[int, str] = {}
         self._linecache: dict[str, object] | None = None  # linecache.cache, once imported
         self._aliases: dict[str, str] = {}  # "__main__" -> the module run as __main__
         self._tree: Tree | None = None  # built on first use by the resource services
-        self._libraries_pending = bool(payload.names(KIND_SHARED_LIBRARY))
+        self._libraries: set[str] = set()  # names of the shared libraries loaded so far
 
     def alias(self, name: str, target: str) -> None:
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
@@ -160,18 +167,23 @@ class OxidizedFinder:
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> "ModuleSpec | None":
-        number = self._modules.get(fullname)
-        if number is not None:
+        number = self._find(KIND_MODULE, fullname)
+        if number >= 0:
             is_package = bool(self._payload.flags(number) & FLAG_PACKAGE)
-        elif fullname in self._extensions:
+        elif self._find(KIND_EXTENSION, fullname) >= 0:
             is_package = False
         else:
             return None
-        # A loader in all but name: importlib.abc cannot be imported this early.
-        spec = _frozen_importlib.ModuleSpec(fullname, self, is_package=is_package)  # type: ignore[arg-type]
+        # A loader in all but name; loader_state saves exec_module a second lookup.
+        spec = _frozen_importlib.ModuleSpec(
+            fullname,
+            self,  # type: ignore[arg-type]
+            is_package=is_package,
+            loader_state=number if number >= 0 else None,
+        )
         if is_package:
             spec.submodule_search_locations = [self._package_path(fullname)]
-        if self._virtual_files and number is not None:
+        if self._virtual_files and number >= 0:
             base = self._package_path(fullname)
             spec.origin = base + "/__init__.py" if is_package else base + ".py"
             spec.has_location = True
@@ -185,21 +197,24 @@ class OxidizedFinder:
 
     # -- loader --
     def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
-        number = self._extensions.get(spec.name)
-        if number is None:
+        number = self._find(KIND_EXTENSION, spec.name)
+        if number < 0:
             return None
-        if self._libraries_pending:
-            self._load_shared_libraries()
+        if number not in self._loaded:
+            self._load_shared_libraries(number)
         return self._load_extension(spec, number)
 
     def exec_module(self, module: "ModuleType") -> None:
         spec = module.__spec__
         assert spec is not None  # the import system sets it before exec_module
         name = spec.name
-        if name in self._extensions:
+        number = spec.loader_state
+        if not isinstance(number, int):
+            number = self._find(KIND_MODULE, name)
+        if number < 0:  # an extension module: create_module made it
             _imp.exec_dynamic(module)
             return
-        code = self.get_code(name)
+        code = self._payload.code(number)
         _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)  # type: ignore[attr-defined]
         if name == "linecache":
             self._linecache = module.cache
@@ -213,8 +228,8 @@ class OxidizedFinder:
         a loader when it sees their globals), so warnings and traceback-less callers of
         linecache.getline() also find lines. Costs nothing until linecache is imported."""
         cache = self._linecache
-        number = self._modules.get(name)
-        if cache is None or number is None or not self._payload.flags(number) & FLAG_HAS_SOURCE:
+        number = self._find(KIND_MODULE, name)
+        if cache is None or number < 0 or not self._payload.flags(number) & FLAG_HAS_SOURCE:
             return
         is_package = self._payload.flags(number) & FLAG_PACKAGE
         filename = (
@@ -223,99 +238,78 @@ class OxidizedFinder:
         if filename not in cache:
             cache[filename] = (lambda: self.get_source(name),)
 
-    def _memfd(self, name: str, number: int) -> str:
-        """A path naming an entry's data through an anonymous in-memory file.
-
-        Shared objects are not checksummed here (the dynamic loader validates what it
-        maps, and summing tens of megabytes would dominate import time); when the payload
-        is this executable's, the kernel copies the bytes straight from its page cache.
-        """
-        path = self._memfd_paths.get(number)
-        if path is not None:
-            return path
-        fd = posix.memfd_create(name, _MFD_CLOEXEC)
-        self._memfds.append(fd)
-        offset, length = self._payload.data_range(number)
-        if not self._sendfile(fd, offset, length):
-            data = self._payload.view[offset : offset + length]
-            written = 0
-            while written < length:
-                written += posix.write(fd, data[written:])
-        path = self._memfd_paths[number] = f"/proc/self/fd/{fd}"
-        return path
-
-    def _sendfile(self, fd: int, offset: int, length: int) -> bool:
-        source = self._own_file()
-        if source is None:
-            return False
-        source_fd, base = source
-        done = 0
-        while done < length:
-            sent = posix.sendfile(fd, source_fd, base + offset + done, length - done)
-            if sent <= 0:
-                return False
-            done += sent
-        return True
-
-    def _own_file(self) -> "tuple[int, int] | None":
-        """(fd, payload offset) of the executable holding this payload, if it is one."""
-        if self._file is None:
-            self._file = False
-            try:
-                fd = posix.open(self._origin, posix.O_RDONLY | posix.O_CLOEXEC)
-            except OSError:
-                return None
-            size = posix.fstat(fd).st_size
-            trailer = posix.pread(fd, TRAILER_SIZE, size - TRAILER_SIZE)
-            length = int.from_bytes(trailer[24:32], "little")
-            if trailer[:8] == TRAILER_MAGIC and length == len(self._payload.view):
-                self._file = (fd, size - TRAILER_SIZE - length)
-            else:
-                posix.close(fd)
-        return self._file if isinstance(self._file, tuple) else None
-
     def _load_extension(self, spec: "ModuleSpec", number: int) -> "ModuleType":
-        memory_spec = _frozen_importlib.ModuleSpec(
-            spec.name,
-            self,  # type: ignore[arg-type]
-            origin=self._memfd(spec.name, number),
-        )
-        return _imp.create_dynamic(memory_spec)
+        """Load an extension module from a memfd holding its verified bytes.
 
-    def _load_shared_libraries(self) -> None:
-        """Load the libraries extension modules need (a wheel's ``pkg.libs/``) first.
-
-        Once loaded, the dynamic loader matches later DT_NEEDED entries against their
-        sonames, so the RPATHs pointing next to the original files are not needed. A
-        library whose own dependencies are not loaded yet is retried after the others.
+        The memfd is closed as soon as the object is loaded (dlopen keeps its own mapping),
+        so an app may import any number of extension modules with few descriptors free.
         """
-        self._libraries_pending = False
-        dlopen = _dlopen_function()
-        pending = sorted(self._payload.names(KIND_SHARED_LIBRARY).items())
-        while pending:
-            failed = []
-            for name, number in pending:
-                try:
-                    dlopen(self._memfd(name, number))
-                except OSError:
-                    failed.append((name, number))
-            if len(failed) == len(pending):
-                names = ", ".join(name for name, _ in failed)
-                raise ImportError(f"cannot load embedded shared libraries: {names}")
-            pending = failed
+        path = self._loaded.get(number)
+        fd = -1
+        if path is None:
+            fd, path = self._payload.services.memfd(number, spec.name)
+        try:
+            memory_spec = _frozen_importlib.ModuleSpec(spec.name, self, origin=path)  # type: ignore[arg-type]
+            module: ModuleType = _imp.create_dynamic(memory_spec)
+        except ImportError as exc:
+            if _proc_is_mounted():
+                raise
+            raise ImportError(
+                f"cannot load '{spec.name}' from memory: /proc is not mounted, and the "
+                f"dynamic loader reads the in-memory copy through {path}",
+                name=spec.name,
+            ) from exc
+        finally:
+            if fd >= 0:
+                posix.close(fd)
+        self._loaded[number] = path
+        return module
+
+    def _load_shared_libraries(self, number: int) -> None:
+        """Load the embedded libraries an extension module needs (a wheel's ``pkg.libs/``),
+        as the build listed them in its record (blob B), before the module itself.
+
+        The ones not loaded yet are loaded together, in one dlopen() by the launcher, so
+        libraries that need each other find each other; afterwards the dynamic loader
+        matches the module's DT_NEEDED entries against their sonames, so the RPATHs
+        pointing next to the original files are not needed. No Python module is imported
+        (ctypes would import struct, which may itself be the module being imported).
+        """
+        needs = self._payload.services.read(number, SOURCE)
+        names = [n for n in str(needs, "utf-8").split("\0") if n and n not in self._libraries]
+        if not names:
+            return
+        services = self._payload.services
+        fds: list[int] = []
+        try:
+            paths = []
+            for name in names:
+                library = self._find(KIND_SHARED_LIBRARY, name)
+                if library < 0:
+                    raise ImportError(f"embedded shared library {name!r} is missing")
+                fd, path = services.memfd(library, name)
+                fds.append(fd)
+                paths.append(path)
+            services.load_libraries(paths)
+        finally:
+            for fd in fds:
+                posix.close(fd)
+        self._libraries.update(names)
 
     # -- InspectLoader --
     def _lookup(self, fullname: str) -> "int | None":
         """(record number or None for an extension module); ImportError if unknown."""
         fullname = self._aliases.get(fullname, fullname)
-        number = self._modules.get(fullname)
-        if number is None and fullname not in self._extensions:
+        number = self._find(KIND_MODULE, fullname)
+        if number >= 0:
+            return number
+        if self._find(KIND_EXTENSION, fullname) < 0:
             raise ImportError(f"no embedded module named {fullname!r}", name=fullname)
-        return number
+        return None
 
     def get_code(self, fullname: str) -> "CodeType | None":
         number = self._lookup(fullname)
-        return None if number is None else marshal.loads(self._payload.data(number))
+        return None if number is None else self._payload.code(number)
 
     def get_source(self, fullname: str) -> "str | None":
         number = self._lookup(fullname)
@@ -340,7 +334,7 @@ class OxidizedFinder:
 
     def get_resource_reader(self, fullname: str) -> "object | None":
         fullname = self._aliases.get(fullname, fullname)
-        if fullname not in self._modules:
+        if self._find(KIND_MODULE, fullname) < 0:
             return None
         package = fullname if self.is_package(fullname) else fullname.rpartition(".")[0]
         import _pyoxidizer_resources as services
@@ -371,4 +365,13 @@ class OxidizedFinder:
 
     def module_names(self) -> "list[str]":
         """Names of every embedded module and extension module (for tools and tests)."""
-        return sorted(list(self._modules) + list(self._extensions))
+        payload = self._payload
+        return sorted([*payload.names(KIND_MODULE), *payload.names(KIND_EXTENSION)])
+
+
+def _proc_is_mounted() -> bool:
+    try:
+        posix.stat("/proc/self/fd")
+    except OSError:
+        return False
+    return True

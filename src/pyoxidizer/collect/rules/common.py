@@ -32,6 +32,10 @@ class FileRuleOptions:
     excludes: tuple[str, ...] = ()
     optional_modules: bool = False
     warn_dunder_file: bool = False  # warn about embedded modules that use __file__
+    # What is stored as zstd frames: what imports read (bytecode, extension modules and
+    # libraries), and what is read on demand (sources, resource files, metadata).
+    compress_imported: bool = False
+    compress_on_demand: bool = True
 
     @classmethod
     def of(cls, rule: ResourceOptions) -> FileRuleOptions:
@@ -42,6 +46,8 @@ class FileRuleOptions:
             location=rule.install_location,
             excludes=rule.excludes,
             warn_dunder_file=True,
+            compress_imported=rule.compression == "zstd",
+            compress_on_demand=rule.compression != "none",
         )
 
 
@@ -96,15 +102,20 @@ def _resource(item: Found, options: FileRuleOptions) -> Resource:
             include_source=options.include_source,
             location=options.location,
             optional=options.optional_modules,
+            compress=options.compress_imported,
+            compress_source=options.compress_on_demand,
         )
+    where = options.location
+    shared = options.compress_imported
     if item.kind == "extension":
         if b"PyInit_" + item.name.rpartition(".")[2].encode() not in data:
             # A plain "libfoo.so" beside the modules: a library they link, not a module.
             rel = Path(*item.name.split(".")[:-1], item.path.name).as_posix()
-            return SharedLibrary(item.path.name, rel, data, location=options.location)
-        return ExtensionModule(item.name, data, item.path, location=options.location)
+            return SharedLibrary(item.path.name, rel, data, location=where, compress=shared)
+        return ExtensionModule(item.name, data, item.path, location=where, compress=shared)
+    compress = options.compress_on_demand
     if item.kind == "dist-info":
-        return DistInfoFile(item.name, item.relative_path, data, location=options.location)
+        return DistInfoFile(item.name, item.relative_path, data, where, compress)
     if item.kind == "shared-library":
-        return SharedLibrary(item.name, item.relative_path, data, location=options.location)
-    return ResourceData(item.name, item.relative_path, data, location=options.location)
+        return SharedLibrary(item.name, item.relative_path, data, where, compress=shared)
+    return ResourceData(item.name, item.relative_path, data, where, compress)

@@ -43,30 +43,42 @@ def available_extensions(dist: Distribution) -> dict[str, ExtensionModule]:
     return found
 
 
-def _load(ext: ExtensionModule) -> ExtensionModule:
+def _load(ext: ExtensionModule, compress: bool) -> ExtensionModule:
     if ext.origin is None:
         return ext
-    return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin)
+    return ExtensionModule(ext.name, ext.origin.read_bytes(), ext.origin, compress=compress)
 
 
-def _add(names: list[str], dist: Distribution, collector: ResourceCollector, label: str) -> int:
+def _add(
+    names: list[str],
+    dist: Distribution,
+    collector: ResourceCollector,
+    label: str,
+    compress: bool | None = None,
+) -> int:
+    """Add extension modules; ``compress`` None keeps what an earlier rule chose (the
+    policy's ``compression``), else compresses."""
     available = available_extensions(dist)
     for name in names:
-        collector.add(_load(available[name]), label)
+        earlier = collector.extensions.get(name)
+        chosen = compress if compress is not None else earlier is None or earlier.compress
+        collector.add(_load(available[name], chosen), label)
     return len(names)
 
 
 def apply_policy(rule: StdlibExtensionPolicy, ctx: RuleContext, label: str) -> int:
     dist, collector = ctx.dist, ctx.collector
     policy = rule.policy
+    compress = rule.compression == "zstd"
     available = available_extensions(dist)
     if dist.standalone is not None:
         for name, problem in sorted(dist.standalone.unlinkable.items()):
             collector.skip("extension", name, label, f"cannot be linked in: {problem}")
     if policy == "minimal":
-        return _add(sorted(dist.builtin_modules & available.keys()), dist, collector, label)
+        builtin = sorted(dist.builtin_modules & available.keys())
+        return _add(builtin, dist, collector, label, compress)
     if policy == "all":
-        return _add(sorted(available), dist, collector, label)
+        return _add(sorted(available), dist, collector, label, compress)
     licenses = extension_licenses(dist)
     keep: list[str] = []
     for name in sorted(available):

@@ -46,6 +46,8 @@ def apply_stdlib(rule: Stdlib, ctx: RuleContext, label: str) -> int:
         location=rule.install_location,
         # The stdlib ships deliberately invalid files (test data such as bad-syntax samples).
         optional_modules=True,
+        compress_imported=rule.compression == "zstd",
+        compress_on_demand=rule.compression == "zstd",
     )
     exclude_tests = rule.exclude_test_modules
     # Extension modules are chosen by the stdlib-extension rules, not by this one.

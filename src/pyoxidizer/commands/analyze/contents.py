@@ -28,6 +28,7 @@ KIND_LABELS = {
     Kind.EXTENSION: "extension modules",
     Kind.SHARED_LIBRARY: "shared libraries",
     Kind.DIST_INFO: "dist-info files",
+    Kind.DICTIONARY: "zstd dictionaries",
 }
 
 
@@ -35,7 +36,8 @@ KIND_LABELS = {
 class KindTotal:
     kind: str
     count: int
-    bytes: int
+    bytes: int  # decompressed
+    stored_bytes: int = 0  # as stored in the file
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,14 @@ def _size(entry: EntryInfo) -> int:
 
 
 def kind_totals(entries: Iterable[EntryInfo]) -> tuple[KindTotal, ...]:
-    counts: dict[Kind, list[int]] = {kind: [0, 0] for kind in KIND_LABELS}
+    counts: dict[Kind, list[int]] = {kind: [0, 0, 0] for kind in KIND_LABELS}
     for entry in entries:
         counts[entry.kind][0] += 1
         counts[entry.kind][1] += _size(entry)
-    return tuple(KindTotal(KIND_LABELS[k], n, size) for k, (n, size) in counts.items())
+        counts[entry.kind][2] += entry.stored
+    return tuple(
+        KindTotal(KIND_LABELS[k], n, size, stored) for k, (n, size, stored) in counts.items()
+    )
 
 
 def top_level_name(entry: EntryInfo) -> str:

@@ -135,6 +135,8 @@ def _kind_lines(p: PayloadSummary) -> list[str]:
     lines = []
     for total in p.kinds:
         line = f"  {total.kind + ':':<19} {total.count:>6}  {human_bytes(total.bytes):>9}"
+        if total.stored_bytes != total.bytes:
+            line += f" ({human_bytes(total.stored_bytes)} stored)"
         if total.kind == "modules":
             line += (
                 f"  ({p.packages} packages; bytecode {human_bytes(p.bytecode_bytes)}, "

@@ -68,6 +68,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("ncurses", ("ncurses",), ("ncurses",)),
     SourceSpec("readline", ("readline",), ("readline",)),
     SourceSpec("util-linux", ("util-linux",), ("util-linux",), required=False),
+    SourceSpec("zstd", ("libzstd",), ("zstd",), required=False),
 )
 
 

@@ -7,6 +7,7 @@ from .base import Library
 from .openssl import OPENSSL
 from .simple import BZIP2, EXPAT, LIBUUID, ZLIB
 from .sqlite import SQLITE
+from .zstd import ZSTD
 
 LIBRARIES: tuple[Library, ...] = (
     ZLIB,
@@ -19,6 +20,9 @@ LIBRARIES: tuple[Library, ...] = (
     NCURSES,
     READLINE,
     OPENSSL,
+    ZSTD,
 )
+# Built for pyoxidizer's launcher, not for CPython: shipped in build/lib and build/include.
+LAUNCHER_LIBRARIES: tuple[Library, ...] = (ZSTD,)
 
-__all__ = ["LIBRARIES", "Library"]
+__all__ = ["LAUNCHER_LIBRARIES", "LIBRARIES", "Library"]
