@@ -164,3 +164,19 @@ def test_test_package_is_installed(built: Path) -> None:
     stdlib = built / "install" / "lib" / "python3.11"
     assert (stdlib / "test" / "__init__.py").is_file()
     assert "test" in _doc(built)["python_stdlib_test_packages"]
+
+
+def test_zstd_for_the_launcher_is_shipped_with_every_symbol_hidden(built: Path) -> None:
+    """The launcher's zstd (decoder only): the library, its headers and its licence."""
+    library = built / "build" / "lib" / "libzstd.a"
+    assert (built / "build" / "include" / "zstd" / "zstd.h").is_file()
+    assert "BSD" in (built / "licenses" / "LICENSE.zstd.txt").read_text()
+    symbols = subprocess.run(
+        ["readelf", "-sW", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    defined = [line.split() for line in symbols.splitlines() if " FUNC " in line]
+    defined = [f for f in defined if len(f) >= 8 and f[6] != "UND"]
+    names = {f[7] for f in defined}
+    assert {"ZSTD_decompressDCtx", "ZSTD_createDDict_byReference"} <= names
+    assert "ZSTD_compress" not in names  # the decoder only
+    assert {f[7] for f in defined if f[4] == "GLOBAL" and f[5] != "HIDDEN"} == set()
