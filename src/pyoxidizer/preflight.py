@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pyoxidizer._fs import regular_file_problem
 from pyoxidizer._proc import Runner, TimedOut
-from pyoxidizer.collect.rules.filter import FILTER_FILE_LIMIT, glob_matches
-from pyoxidizer.config.rules import FilterInclude
+from pyoxidizer.config.rules import FILTER_FILE_LIMIT, FilterInclude
 from pyoxidizer.config.schema import Config
 from pyoxidizer.config.validate import STDIO_ERROR_HANDLERS
 from pyoxidizer.errors import ConfigError, quote, shorten
@@ -118,8 +117,7 @@ def _filter_file_problems(config: Config) -> list[str]:
         options = rule.options
         if not isinstance(options, FilterInclude):
             continue
-        globbed = [path for pattern in options.glob_files for path in glob_matches(pattern)]
-        for key, paths in (("files", options.files), ("glob_files", globbed)):
+        for key, paths in (("files", options.files), ("glob_files", options.globbed())):
             for path in paths:
                 problem = regular_file_problem(path, FILTER_FILE_LIMIT)
                 if problem:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 
 from pyoxidizer._fs import Refused, read_regular_file
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.config.rules import FilterInclude
+from pyoxidizer.config.rules import FILTER_FILE_LIMIT, FilterInclude
 from pyoxidizer.errors import RuleError
-
-# A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
-FILTER_FILE_LIMIT = 16 << 20
 
 
 def read_names(path: Path, label: str) -> set[str]:
@@ -29,13 +25,9 @@ def read_names(path: Path, label: str) -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def glob_matches(pattern: str) -> list[Path]:
-    return [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
-
-
 def filter_files(rule: FilterInclude) -> list[Path]:
     """The files a rule reads: ``files``, then what each of ``glob_files`` matches."""
-    return [*rule.files, *(path for pattern in rule.glob_files for path in glob_matches(pattern))]
+    return [*rule.files, *rule.globbed()]
 
 
 def apply_filter_include(rule: FilterInclude, ctx: RuleContext, label: str) -> int:
