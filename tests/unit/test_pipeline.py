@@ -9,6 +9,8 @@ holds, the run-time settings reach the payload, and the up-to-date check holds.
 from __future__ import annotations
 
 import marshal
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -141,6 +143,31 @@ def test_an_unchanged_build_is_up_to_date_until_its_output_changes(
         exe.truncate(first.size - 100)
     again = build(config, options, SilentReporter(), tools)
     assert not again.up_to_date and again.exe.stat().st_size == first.size
+
+
+def test_removed_or_edited_app_relative_files_are_rebuilt_and_a_touch_is_not(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    """Issue 11, 8: after ``rm -rf lib/<package>`` or an edit under ``lib/``, the build said
+    "up to date" and ``run`` kept running the broken app."""
+    config, options, tools = setup
+    text = CONFIG.replace(
+        'packages = ["app"]\n', 'packages = ["app"]\ninstall_location = "app-relative:lib"\n'
+    )
+    config = _config(config.origin, text)
+    first = build(config, options, SilentReporter(), tools)
+    package = first.app_dir / "lib" / "app"
+    data = package / "data.txt"
+    assert data.read_text() == "data"
+    os.utime(data, (0, 0))  # a new time, the same content: still up to date
+    assert build(config, options, SilentReporter(), tools).up_to_date
+    data.write_text("DATA")  # the same size, edited
+    assert not build(config, options, SilentReporter(), tools).up_to_date
+    assert data.read_text() == "data"
+    shutil.rmtree(package)
+    again = build(config, options, SilentReporter(), tools)
+    assert not again.up_to_date and data.read_text() == "data"
+    assert build(config, options, SilentReporter(), tools).up_to_date
 
 
 def _config(project: Path, text: str) -> Config:
