@@ -204,6 +204,29 @@ def test_a_config_that_drops_encodings_is_refused_naming_the_rule(
     )
 
 
+def test_a_package_named_like_the_app_cannot_be_installed_beside_it(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    """Its directory would be where the executable is: the build failed with "File exists:
+    '.../.debug.staging-*/fakeapp'", naming neither the config nor the rule."""
+    config, options, tools = setup
+    (config.origin / "src" / "fakeapp").mkdir()
+    (config.origin / "src" / "fakeapp" / "__init__.py").write_text("")
+    text = CONFIG + (
+        '\n[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["fakeapp"]\n'
+        'install_location = "app-relative:."\n'
+    )
+    with pytest.raises(RuleError) as info:
+        build(_config(config.origin, text), options, SilentReporter(), tools)
+    assert str(info.value) == (
+        f"{config.path}: [[packaging_rule]] #4 (type = 'package-root'): installs the module "
+        "'fakeapp' at app-relative:., in the directory 'fakeapp', but 'fakeapp' in the app "
+        "directory is the executable (application_name); choose another install_location, "
+        'such as "app-relative:lib"'
+    )
+    assert not (config.build.build_path / "apps").exists()
+
+
 def test_config_problems_found_with_the_interpreter_stop_the_build_before_it_writes(
     setup: tuple[Config, BuildOptions, BuildTools],
 ) -> None:
