@@ -2,7 +2,7 @@
 
 The config stage is pure: it can tell that ``stdio_encoding`` looks like ``encoding:errors``
 but not whether the target interpreter has that codec, nor whether the eval ``code``
-compiles, nor whether a filter file is a regular file. ``check_config`` asks, in one
+compiles, nor whether a filter or requirements file is a regular file. ``check_config`` asks, in one
 subprocess of the target interpreter and a few ``stat`` calls, before the build takes its
 lock or writes anything, and reports every problem at once as a ``ConfigError`` naming the
 file, the section and the key.
@@ -16,7 +16,8 @@ from pathlib import Path
 from pyoxidizer._fs import regular_file_problem
 from pyoxidizer._proc import Runner, TimedOut
 from pyoxidizer.collect.rules.filter import FILTER_FILE_LIMIT, glob_matches
-from pyoxidizer.config.rules import FilterInclude
+from pyoxidizer.collect.rules.install import REQUIREMENTS_FILE_LIMIT
+from pyoxidizer.config.rules import FilterInclude, PipRequirementsFile
 from pyoxidizer.config.schema import Config
 from pyoxidizer.config.validate import STDIO_ERROR_HANDLERS
 from pyoxidizer.errors import ConfigError, quote, shorten
@@ -52,7 +53,11 @@ CHECK_TIMEOUT = 60  # seconds; compiling a few lines takes milliseconds
 
 def check_config(config: Config, dist: Distribution, runner: Runner) -> None:
     """Raise one ``ConfigError`` with every problem the target interpreter or the machine finds."""
-    problems = [*_build_path_problems(config), *_filter_file_problems(config)]
+    problems = [
+        *_build_path_problems(config),
+        *_filter_file_problems(config),
+        *_requirements_file_problems(config),
+    ]
     encoding = config.embedded.stdio_encoding
     code = config.run.code if config.run.mode == "eval" else None
     if encoding is not None or code is not None:
@@ -127,6 +132,21 @@ def _filter_file_problems(config: Config) -> list[str]:
                         f"{config.path}: {rule.label}: key {key!r}: filter file "
                         f"{quote(str(path))} {problem}"
                     )
+    return problems
+
+
+def _requirements_file_problems(config: Config) -> list[str]:
+    """pip would block on a pipe, or read /dev/zero until memory runs out."""
+    problems = []
+    for rule in config.rules:
+        if isinstance(rule.options, PipRequirementsFile):
+            path = rule.options.requirements_path
+            problem = regular_file_problem(path, REQUIREMENTS_FILE_LIMIT)
+            if problem:
+                problems.append(
+                    f"{config.path}: {rule.label}: key 'requirements_path': requirements file "
+                    f"{quote(str(path))} {problem}"
+                )
     return problems
 
 
