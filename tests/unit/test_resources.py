@@ -154,3 +154,15 @@ def test_pipes_sockets_devices_and_broken_links_are_left_out_with_a_warning(
         f"{rule}: left out {pkg}/zero.bin: it is a character device, not a regular file",
     ]
     assert [d.action for d in collector.decisions].count("skipped") == 4
+
+
+def test_unknown_extension_names_are_quoted_each() -> None:
+    from types import SimpleNamespace
+
+    from pyoxidizer.collect.rules.extensions import _check_known
+    from pyoxidizer.errors import RuleError
+
+    dist = SimpleNamespace(builtin_modules=("sys",), dynload_dir=Path("/nonexistent"))
+    with pytest.raises(RuleError) as caught:
+        _check_known(["", "../x", "sys"], dist, "rule #3")  # type: ignore[arg-type]
+    assert str(caught.value) == "rule #3: the distribution has no extension module named '', '../x'"
