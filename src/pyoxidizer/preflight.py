@@ -2,7 +2,8 @@
 
 The config stage is pure: it can tell that ``stdio_encoding`` looks like ``encoding:errors``
 but not whether the target interpreter has that codec, nor whether the eval ``code``
-compiles, nor whether a filter or requirements file is a regular file. ``check_config`` asks, in one
+compiles, nor whether a filter or requirements file is a regular file, nor whether a
+directory a rule walks is in /proc or holds millions of files. ``check_config`` asks, in one
 subprocess of the target interpreter and a few ``stat`` calls, before the build takes its
 lock or writes anything, and reports every problem at once as a ``ConfigError`` naming the
 file, the section and the key.
@@ -15,9 +16,12 @@ from pathlib import Path
 
 from pyoxidizer._fs import regular_file_problem
 from pyoxidizer._proc import Runner, TimedOut
-from pyoxidizer.collect.rules.filter import FILTER_FILE_LIMIT, glob_matches
+from pyoxidizer._walk import Budget, TooMany, kernel_file_system, literal_prefix
+from pyoxidizer.collect.rules.filter import FILTER_FILE_LIMIT, glob_matches, too_many
 from pyoxidizer.collect.rules.install import REQUIREMENTS_FILE_LIMIT
-from pyoxidizer.config.rules import FilterInclude, PipRequirementsFile
+from pyoxidizer.collect.rules.package_root import package_directory
+from pyoxidizer.collect.rules.scan import scan_package
+from pyoxidizer.config.rules import FilterInclude, PackageRoot, PipRequirementsFile
 from pyoxidizer.config.schema import Config
 from pyoxidizer.config.validate import STDIO_ERROR_HANDLERS
 from pyoxidizer.errors import ConfigError, quote, shorten
@@ -56,6 +60,7 @@ def check_config(config: Config, dist: Distribution, runner: Runner) -> None:
     problems = [
         *_build_path_problems(config),
         *_filter_file_problems(config),
+        *_package_root_problems(config),
         *_requirements_file_problems(config),
     ]
     encoding = config.embedded.stdio_encoding
@@ -117,21 +122,67 @@ def _code_problems(config: Config, dist: Distribution, answer: object) -> list[s
     ]
 
 
+def _kernel_problem(path: Path | str) -> str | None:
+    """Why ``path`` is nothing to read for a rule: it is in /proc or /sys."""
+    root = kernel_file_system(path)
+    if root is None:
+        return None
+    return (
+        f"is in {root}, the kernel's view of the system, whose files are not data to "
+        "package (some block a reader for ever, some claim terabytes)"
+    )
+
+
 def _filter_file_problems(config: Config) -> list[str]:
     problems = []
     for rule in config.rules:
         options = rule.options
         if not isinstance(options, FilterInclude):
             continue
-        globbed = [path for pattern in options.glob_files for path in glob_matches(pattern)]
+        where = f"{config.path}: {rule.label}: key"
+        globbed = []
+        for pattern in options.glob_files:
+            problem = _kernel_problem(literal_prefix(pattern))
+            try:
+                globbed += [] if problem else glob_matches(pattern)
+            except TooMany as exc:
+                problem = too_many(exc)
+            if problem:
+                problems.append(f"{where} 'glob_files': pattern {quote(pattern)} {problem}")
         for key, paths in (("files", options.files), ("glob_files", globbed)):
             for path in paths:
-                problem = regular_file_problem(path, FILTER_FILE_LIMIT)
+                problem = _kernel_problem(path) or regular_file_problem(path, FILTER_FILE_LIMIT)
                 if problem:
-                    problems.append(
-                        f"{config.path}: {rule.label}: key {key!r}: filter file "
-                        f"{quote(str(path))} {problem}"
-                    )
+                    problems.append(f"{where} {key!r}: filter file {quote(str(path))} {problem}")
+    return problems
+
+
+def _package_root_problems(config: Config) -> list[str]:
+    """A package-root rule must not walk /proc or /sys, nor a tree of millions of files."""
+    problems = []
+    for rule in config.rules:
+        options = rule.options
+        if not isinstance(options, PackageRoot):
+            continue
+        where = f"{config.path}: {rule.label}: key"
+        problem = _kernel_problem(options.path)
+        if problem:
+            problems.append(f"{where} 'path': {quote(str(options.path))} {problem}")
+            continue
+        for package in options.packages:
+            directory = package_directory(options.path, package)
+            problem = _kernel_problem(directory)
+            if problem is None and directory.is_dir():
+                try:
+                    for _ in scan_package(directory, package, (), Budget()):
+                        pass
+                except TooMany as exc:
+                    problem = f"holds {exc}, more than any package; is 'path' right?"
+            if problem:
+                problems.append(
+                    f"{where} 'packages': package {quote(package)} ({quote(str(directory))}) "
+                    f"{problem}"
+                )
     return problems
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 
 from pyoxidizer._fs import Refused, read_regular_file
+from pyoxidizer._walk import TooMany, bounded_glob
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.config.rules import FilterInclude
-from pyoxidizer.errors import RuleError
+from pyoxidizer.errors import RuleError, quote
 
 # A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
 FILTER_FILE_LIMIT = 16 << 20
@@ -30,17 +30,33 @@ def read_names(path: Path, label: str) -> set[str]:
 
 
 def glob_matches(pattern: str) -> list[Path]:
-    return [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+    """What a ``glob_files`` pattern matches; raises ``TooMany`` (see ``bounded_glob``)."""
+    return bounded_glob(pattern)
 
 
-def filter_files(rule: FilterInclude) -> list[Path]:
+def filter_files(rule: FilterInclude, label: str) -> list[Path]:
     """The files a rule reads: ``files``, then what each of ``glob_files`` matches."""
-    return [*rule.files, *(path for pattern in rule.glob_files for path in glob_matches(pattern))]
+    found = list(rule.files)
+    for pattern in rule.glob_files:
+        try:
+            found += glob_matches(pattern)
+        except TooMany as exc:
+            raise RuleError(
+                f"{label}: key 'glob_files': pattern {quote(pattern)} {too_many(exc)}"
+            ) from None
+    return found
+
+
+def too_many(exc: TooMany) -> str:
+    """The end of the sentence that says a pattern went past its budget."""
+    if exc.what == "files":
+        return f"matches {exc}; name the files or narrow the pattern"
+    return f"visits {exc} before it is done; narrow the pattern"
 
 
 def apply_filter_include(rule: FilterInclude, ctx: RuleContext, label: str) -> int:
     allowed: set[str] = set()
-    for path in filter_files(rule):
+    for path in filter_files(rule, label):
         allowed |= read_names(path, label)
     collector = ctx.collector
     for flavor, table in collector.tables().items():
