@@ -15,7 +15,7 @@ import pyoxidizer
 PACKAGE = Path(pyoxidizer.__file__).parent
 
 # Private helpers shared by every stage: they import no stage.
-HELPERS = ("errors", "_fs", "_proc", "_elf", "_report", "_toml")
+HELPERS = ("errors", "_fs", "_proc", "_elf", "_report", "_toml", "_walk")
 # Pipeline order; commands and the command line come after the whole pipeline. ``runtime``
 # comes first: the build imports its contract, and it imports nothing of the build.
 ORDER = (

@@ -10,7 +10,6 @@ mypy verifies is exhaustive, so a rule type cannot exist in one place and not th
 from __future__ import annotations
 
 import dataclasses
-import glob
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -186,21 +185,11 @@ class FilterInclude(Section):
     files: tuple[Path, ...] = key(config_paths, ())
     glob_files: tuple[str, ...] = key(glob_patterns, ())
 
-    def globbed(self) -> list[Path]:
-        """The files ``glob_files`` names now, each pattern's sorted (reads the file system).
-
-        The one definition of what the rule reads: the preflight checks these files before
-        the build, and the collect stage reads the same ones.
-        """
-        return [
-            Path(p)
-            for pattern in self.glob_files
-            for p in sorted(glob.glob(pattern, recursive=True))
-        ]
-
 
 # A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
 FILTER_FILE_LIMIT = 16 << 20
+# A requirements file lists packages: the same bound.
+REQUIREMENTS_FILE_LIMIT = 16 << 20
 
 
 RuleOptions = Union[  # noqa: UP007 - typing.get_args() needs a Union object here
