@@ -61,14 +61,16 @@ class Project:
     def cli_argv(self) -> list[str]:
         return [sys.executable, "-m", "pyoxidizer"]
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [*self.cli_argv(), *args],
             cwd=self.root,
             env=self.env(),
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=timeout,
         )
         if check and proc.returncode != 0:
             raise AssertionError(

@@ -113,6 +113,25 @@ def publish(built: Path, final: Path) -> None:
     _sync_directory(final.parent)
 
 
+def sync_tree(root: Path) -> None:
+    """Flush every file and directory below ``root`` to disk, before it is renamed into place.
+
+    A directory built in place (a staging directory) is only as durable as its parts: without
+    this, a crash after the rename could leave its files empty.
+    """
+    for directory, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync_directory(Path(directory))
+
+
 @contextlib.contextmanager
 def staged_directory(dest: Path) -> Iterator[Path]:
     """A fresh directory that becomes ``dest`` (absent or empty) once the block succeeds."""

@@ -167,6 +167,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace, app_args: list[str], verbose: bool) -> int:
     result = _build(args, verbose)
+    # Not through a Runner: the app must share our terminal, stdin and session (Ctrl-C,
+    # job control), which the Runner's own process group and closed stdin would take away.
     proc = subprocess.run([str(result.exe), *app_args])
     return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
 

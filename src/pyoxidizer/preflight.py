@@ -2,7 +2,8 @@
 
 The config stage is pure: it can tell that ``stdio_encoding`` looks like ``encoding:errors``
 but not whether the target interpreter has that codec, nor whether the eval ``code``
-compiles, nor whether a filter file is a regular file. ``check_config`` asks, in one
+compiles, nor whether a filter or requirements file is a regular file, nor whether a
+directory a rule walks is in /proc or holds millions of files. ``check_config`` asks, in one
 subprocess of the target interpreter and a few ``stat`` calls, before the build takes its
 lock or writes anything, and reports every problem at once as a ``ConfigError`` naming the
 file, the section and the key.
@@ -15,8 +16,22 @@ from pathlib import Path
 
 from pyoxidizer._fs import regular_file_problem
 from pyoxidizer._proc import Runner, TimedOut
-from pyoxidizer.collect.rules.filter import FILTER_FILE_LIMIT, glob_matches
-from pyoxidizer.config.rules import FilterInclude
+from pyoxidizer._walk import (
+    Budget,
+    TooMany,
+    bounded_glob,
+    count_tree,
+    kernel_file_system,
+    literal_prefix,
+    too_many,
+)
+from pyoxidizer.config.rules import (
+    FILTER_FILE_LIMIT,
+    REQUIREMENTS_FILE_LIMIT,
+    FilterInclude,
+    PackageRoot,
+    PipRequirementsFile,
+)
 from pyoxidizer.config.schema import Config
 from pyoxidizer.config.validate import STDIO_ERROR_HANDLERS
 from pyoxidizer.errors import ConfigError, quote, shorten
@@ -52,7 +67,12 @@ CHECK_TIMEOUT = 60  # seconds; compiling a few lines takes milliseconds
 
 def check_config(config: Config, dist: Distribution, runner: Runner) -> None:
     """Raise one ``ConfigError`` with every problem the target interpreter or the machine finds."""
-    problems = [*_build_path_problems(config), *_filter_file_problems(config)]
+    problems = [
+        *_build_path_problems(config),
+        *_filter_file_problems(config),
+        *_package_root_problems(config),
+        *_requirements_file_problems(config),
+    ]
     encoding = config.embedded.stdio_encoding
     code = config.run.code if config.run.mode == "eval" else None
     if encoding is not None or code is not None:
@@ -112,21 +132,81 @@ def _code_problems(config: Config, dist: Distribution, answer: object) -> list[s
     ]
 
 
+def _kernel_problem(path: Path | str) -> str | None:
+    """Why ``path`` is nothing to read for a rule: it is in /proc or /sys."""
+    root = kernel_file_system(path)
+    if root is None:
+        return None
+    return (
+        f"is in {root}, the kernel's view of the system, whose files are not data to "
+        "package (some block a reader for ever, some claim terabytes)"
+    )
+
+
 def _filter_file_problems(config: Config) -> list[str]:
     problems = []
     for rule in config.rules:
         options = rule.options
         if not isinstance(options, FilterInclude):
             continue
-        globbed = [path for pattern in options.glob_files for path in glob_matches(pattern)]
+        where = f"{config.path}: {rule.label}: key"
+        globbed = []
+        for pattern in options.glob_files:
+            problem = _kernel_problem(literal_prefix(pattern))
+            try:
+                globbed += [] if problem else bounded_glob(pattern)
+            except TooMany as exc:
+                problem = too_many(exc)
+            if problem:
+                problems.append(f"{where} 'glob_files': pattern {quote(pattern)} {problem}")
         for key, paths in (("files", options.files), ("glob_files", globbed)):
             for path in paths:
-                problem = regular_file_problem(path, FILTER_FILE_LIMIT)
+                problem = _kernel_problem(path) or regular_file_problem(path, FILTER_FILE_LIMIT)
                 if problem:
-                    problems.append(
-                        f"{config.path}: {rule.label}: key {key!r}: filter file "
-                        f"{quote(str(path))} {problem}"
-                    )
+                    problems.append(f"{where} {key!r}: filter file {quote(str(path))} {problem}")
+    return problems
+
+
+def _package_root_problems(config: Config) -> list[str]:
+    """A package-root rule must not walk /proc or /sys, nor a tree of millions of files."""
+    problems = []
+    for rule in config.rules:
+        options = rule.options
+        if not isinstance(options, PackageRoot):
+            continue
+        where = f"{config.path}: {rule.label}: key"
+        problem = _kernel_problem(options.path)
+        if problem:
+            problems.append(f"{where} 'path': {quote(str(options.path))} {problem}")
+            continue
+        for package in options.packages:
+            directory = options.path.joinpath(*package.split("."))
+            problem = _kernel_problem(directory)
+            if problem is None and directory.is_dir():
+                try:
+                    count_tree(directory, Budget())
+                except TooMany as exc:
+                    problem = f"holds {exc}, more than any package; is 'path' right?"
+            if problem:
+                problems.append(
+                    f"{where} 'packages': package {quote(package)} ({quote(str(directory))}) "
+                    f"{problem}"
+                )
+    return problems
+
+
+def _requirements_file_problems(config: Config) -> list[str]:
+    """pip would block on a pipe, or read /dev/zero until memory runs out."""
+    problems = []
+    for rule in config.rules:
+        if isinstance(rule.options, PipRequirementsFile):
+            path = rule.options.requirements_path
+            problem = regular_file_problem(path, REQUIREMENTS_FILE_LIMIT)
+            if problem:
+                problems.append(
+                    f"{config.path}: {rule.label}: key 'requirements_path': requirements file "
+                    f"{quote(str(path))} {problem}"
+                )
     return problems
 
 

@@ -140,3 +140,25 @@ def test_extracted_deb_does_not_compile(project: Project, tmp_path: Path) -> Non
     (deb,) = (project.root / "build/distributions").glob("*.deb")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "root")], check=True)
     _run_without_compiling(tmp_path / "root/opt/app" / exe.name, tmp_path)
+
+
+def test_an_app_relative_standard_library_starts_and_imports_from_lib(project: Project) -> None:
+    """Issue 11, 2: ``stdlib`` with ``install_location = "app-relative:lib"`` and
+    ``sys_paths = ["$ORIGIN/lib"]`` built an app that died with ``init_fs_encoding ... No
+    module named 'encodings'``: sys_paths applies only after Python has started."""
+    code = (
+        "import json, sqlite3, encodings, sys; "
+        "print(json.__file__.split('/')[-3:], sqlite3.__name__, hasattr(encodings, '__file__'))"
+    )
+    project.write(
+        "pyoxidizer.toml",
+        config_text(
+            run=f'mode = "eval"\ncode = "{code}"', embedded='sys_paths = ["$ORIGIN/lib"]'
+        ).replace('type = "stdlib"\n', 'type = "stdlib"\ninstall_location = "app-relative:lib"\n'),
+    )
+    exe = project.build()
+    assert (exe.parent / "lib/json/__init__.py").is_file()
+    assert not (exe.parent / "lib/encodings").exists()  # Python imports it before sys.path
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == "['lib', 'json', '__init__.py'] sqlite3 False\n"

@@ -5,7 +5,7 @@ Each file in ``tests/data/bad-configs`` starts with comments: what is wrong with
 must contain: at least the section and the key at fault. A case passes when ``pyoxidizer
 build`` exits with status 1, prints exactly one ``error:`` line per problem, each naming the
 config file and capped in length, prints no traceback, and writes nothing: not the build
-directory, nor anything else in the project. ``support/`` holds the programs and files some
+directory, nor anything else in the project; and within ``TIMEOUT`` seconds. ``support/`` holds the programs and files some
 cases name (fake interpreters, a regular file); ``make_generated.py`` wrote the cases too big
 to write by hand.
 """
@@ -24,6 +24,8 @@ CASES = sorted(CORPUS.glob("*.toml"))
 # Progress lines the build prints before it finds a problem.
 PROGRESS = ("processing config file ", "using Python distribution ")
 MAX_LINE = 1000  # an error quotes at most 200 characters of any value
+# Each case is refused in about a second; a case that hangs (a walk of /proc) fails instead.
+TIMEOUT = 120
 
 
 def expectations(case: Path) -> list[list[str]]:
@@ -47,7 +49,7 @@ def test_a_bad_config_is_one_error_line_per_problem(project: Project, case: Path
     shutil.copytree(CORPUS / "support", project.root / "support")
     config = project.root / "pyoxidizer.toml"
     shutil.copyfile(case, config)
-    proc = project.cli("build", check=False)
+    proc = project.cli("build", check=False, timeout=TIMEOUT)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import marshal
+import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pyoxidizer._proc import Completed, run
 from pyoxidizer.compile import worker as bytecode_worker
 from pyoxidizer.compile.bytecode import BytecodeCompiler, CompileJob
 from pyoxidizer.errors import BytecodeError
@@ -74,6 +78,43 @@ def test_syntax_error_names_module_and_line(tmp_path: Path) -> None:
         compiler.compile([bad])
     optional = CompileJob("pkg.bad", b"def (:\n", "pkg/bad.py", 0, optional=True)
     assert compiler.compile([optional]) == [None]
+
+
+def test_normalize_refuses_a_stream_it_does_not_understand() -> None:
+    code = marshal.dumps(compile(SOURCE, "m.py", "exec"))
+    with pytest.raises(
+        bytecode_worker.NormaliseError, match=re.escape(r"unknown marshal type '\x07' at 0")
+    ):
+        bytecode_worker.normalize(b"\x07" + code)
+    with pytest.raises(bytecode_worker.NormaliseError, match="trailing data"):
+        bytecode_worker.normalize(code + b"N")
+
+
+def test_a_normaliser_failure_stops_the_build_naming_module_and_python(tmp_path: Path) -> None:
+    """Even for an optional job (a standard library module): it must not be dropped quietly.
+
+    The runner hands the real worker to the real interpreter, with its normaliser fed a
+    type byte it does not know, as if marshal had written a new kind of object.
+    """
+    unknown = "        survey = _Walker(b'\\x07', None)\n"
+
+    def runner(argv: Sequence[str], **kwargs: Any) -> Completed:
+        worker = argv[-1]
+        assert "        survey = _Walker(data, None)\n" in worker
+        return run(
+            [*argv[:-1], worker.replace("        survey = _Walker(data, None)\n", unknown)],
+            **kwargs,
+        )
+
+    compiler = BytecodeCompiler(Path(sys.executable), None, runner)
+    stdlib_module = CompileJob("json.decoder", SOURCE, "json/decoder.py", 0, optional=True)
+    with pytest.raises(BytecodeError) as failure:
+        compiler.compile([stdlib_module])
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert str(failure.value) == (
+        f"cannot normalise the bytecode of module 'json.decoder' (Python {version}: unknown "
+        "marshal type '\\x07' at 0); this is a bug in pyoxidizer, please report it"
+    )
 
 
 def test_stripping_annotations_keeps_behaviour_and_drops_the_types() -> None:

@@ -858,6 +858,29 @@ def test_a_stdlib_rule_is_required(tmp_path: Path) -> None:
     ]
 
 
+def test_no_rule_writes_below_the_executables_name(tmp_path: Path) -> None:
+    """The files went to <app dir>/app/..., where the executable is: the build failed late
+    with "Not a directory", naming neither the config nor the key."""
+    rules = (
+        '[[packaging_rule]]\ntype = "stdlib"\ninstall_location = "app-relative:app"\n'
+        '[[packaging_rule]]\ntype = "write-license-files"\npath = "app/licenses"\n'
+        '[[packaging_rule]]\ntype = "file-based-packages"\npath = "./app"\n'
+        '[[packaging_rule]]\ntype = "write-license-files"\npath = "application"\n'
+    )
+    path = write(tmp_path, BUILD + rules)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, LINUX)
+    tail = "but 'app' in the app directory is the executable (application_name); choose another"
+    assert info.value.problems == [
+        f"{path}: [[packaging_rule]] #1 (type = 'stdlib'): key 'install_location' names the "
+        f"directory 'app', {tail} directory",
+        f"{path}: [[packaging_rule]] #2 (type = 'write-license-files'): key 'path' names the "
+        f"directory 'app/licenses', {tail} directory",
+        f"{path}: [[packaging_rule]] #3 (type = 'file-based-packages'): key 'path' names the "
+        f"directory './app', {tail} directory",
+    ]
+
+
 def test_an_invalid_stdlib_rule_counts_as_present(tmp_path: Path) -> None:
     message = only_problem(tmp_path, BUILD + '[[packaging_rule]]\ntype = "stdlib"\nbogus = 1\n')
     assert "key 'bogus' is not a known key" in message

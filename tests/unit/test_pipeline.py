@@ -9,6 +9,8 @@ holds, the run-time settings reach the payload, and the up-to-date check holds.
 from __future__ import annotations
 
 import marshal
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -145,6 +147,31 @@ def test_an_unchanged_build_is_up_to_date_until_its_output_changes(
     assert not again.up_to_date and again.exe.stat().st_size == first.size
 
 
+def test_removed_or_edited_app_relative_files_are_rebuilt_and_a_touch_is_not(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    """Issue 11, 8: after ``rm -rf lib/<package>`` or an edit under ``lib/``, the build said
+    "up to date" and ``run`` kept running the broken app."""
+    config, options, tools = setup
+    text = CONFIG.replace(
+        'packages = ["app"]\n', 'packages = ["app"]\ninstall_location = "app-relative:lib"\n'
+    )
+    config = _config(config.origin, text)
+    first = build(config, options, SilentReporter(), tools)
+    package = first.app_dir / "lib" / "app"
+    data = package / "data.txt"
+    assert data.read_text() == "data"
+    os.utime(data, (0, 0))  # a new time, the same content: still up to date
+    assert build(config, options, SilentReporter(), tools).up_to_date
+    data.write_text("DATA")  # the same size, edited
+    assert not build(config, options, SilentReporter(), tools).up_to_date
+    assert data.read_text() == "data"
+    shutil.rmtree(package)
+    again = build(config, options, SilentReporter(), tools)
+    assert not again.up_to_date and data.read_text() == "data"
+    assert build(config, options, SilentReporter(), tools).up_to_date
+
+
 def _config(project: Path, text: str) -> Config:
     return validate_config(loads(text), project / "pyoxidizer.toml", "x86_64-unknown-linux-gnu")
 
@@ -177,6 +204,29 @@ def test_a_config_that_drops_encodings_is_refused_naming_the_rule(
         "The executable cannot start without it: Python imports it from memory before any "
         "sys.path entry applies"
     )
+
+
+def test_a_package_named_like_the_app_cannot_be_installed_beside_it(
+    setup: tuple[Config, BuildOptions, BuildTools],
+) -> None:
+    """Its directory would be where the executable is: the build failed with "File exists:
+    '.../.debug.staging-*/fakeapp'", naming neither the config nor the rule."""
+    config, options, tools = setup
+    (config.origin / "src" / "fakeapp").mkdir()
+    (config.origin / "src" / "fakeapp" / "__init__.py").write_text("")
+    text = CONFIG + (
+        '\n[[packaging_rule]]\ntype = "package-root"\npath = "src"\npackages = ["fakeapp"]\n'
+        'install_location = "app-relative:."\n'
+    )
+    with pytest.raises(RuleError) as info:
+        build(_config(config.origin, text), options, SilentReporter(), tools)
+    assert str(info.value) == (
+        f"{config.path}: [[packaging_rule]] #4 (type = 'package-root'): installs the module "
+        "'fakeapp' at app-relative:., in the directory 'fakeapp', but 'fakeapp' in the app "
+        "directory is the executable (application_name); choose another install_location, "
+        'such as "app-relative:lib"'
+    )
+    assert not (config.build.build_path / "apps").exists()
 
 
 def test_config_problems_found_with_the_interpreter_stop_the_build_before_it_writes(

@@ -134,6 +134,25 @@ def test_filter_files_must_be_regular_files(tmp_path: Path) -> None:
     ]
 
 
+def test_requirements_files_must_be_regular_files(tmp_path: Path) -> None:
+    """pip read /dev/zero until memory ran out; the rule said a directory "does not exist"."""
+    os.mkfifo(tmp_path / "fifo")
+    rules = "".join(
+        f'[[packaging_rule]]\ntype = "pip-requirements-file"\nrequirements_path = "{path}"\n'
+        for path in ("/dev/zero", "fifo", "/tmp")
+    )
+    found = problems(tmp_path, rules)
+    assert [line.split(": ", 1)[1] for line in found] == [
+        f"[[packaging_rule]] #{n} (type = 'pip-requirements-file'): key 'requirements_path': "
+        f"requirements file {path!r} is {kind}, not a regular file"
+        for n, path, kind in (
+            (2, "/dev/zero", "a character device"),
+            (3, str(tmp_path / "fifo"), "a named pipe"),
+            (4, "/tmp", "a directory"),
+        )
+    ]
+
+
 def test_filter_files_have_a_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pyoxidizer.preflight.FILTER_FILE_LIMIT", 10)
     (tmp_path / "big").write_text("x" * 11)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from pyoxidizer.collect.resources import (
     ExtensionModule,
@@ -10,6 +16,7 @@ from pyoxidizer.collect.resources import (
     ResourceCollector,
     matches_excludes,
 )
+from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.scan import scan_package, scan_root
 from pyoxidizer.collect.rules.stdlib import is_test_module
 
@@ -103,3 +110,61 @@ def test_stdlib_test_modules_are_recognised() -> None:
         and not is_test_module("doctest")
         and not is_test_module("testing")
     )
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Fail instead of hanging: reading a named pipe blocked the build for ever."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("reading the package blocked")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_pipes_sockets_devices_and_broken_links_are_left_out_with_a_warning(
+    tmp_path: Path, deadline: None
+) -> None:
+    """Issue 13's /dev/zero filter file, in a package: such files were read (a pipe for
+    ever, /dev/zero until memory ran out) or failed the build with an OSError."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "data.txt").write_text("kept")
+    os.mkfifo(pkg / "queue.fifo")
+    (pkg / "zero.bin").symlink_to("/dev/zero")
+    (pkg / "gone.txt").symlink_to(tmp_path / "missing")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(pkg / "dev.sock"))
+    collector = ResourceCollector()
+    rule = "[[packaging_rule]] #3 (type = 'package-root')"
+    try:
+        count = add_found(scan_package(pkg, "pkg", (".so",)), FileRuleOptions(), collector, rule)
+    finally:
+        server.close()
+    assert count == 2 and collector.resources["pkg:data.txt"].data == b"kept"
+    assert sorted(collector.warnings) == [
+        f"{rule}: left out {pkg}/dev.sock: it is a socket, not a regular file",
+        f"{rule}: left out {pkg}/gone.txt: it cannot be read: No such file or directory",
+        f"{rule}: left out {pkg}/queue.fifo: it is a named pipe, not a regular file",
+        f"{rule}: left out {pkg}/zero.bin: it is a character device, not a regular file",
+    ]
+    assert [d.action for d in collector.decisions].count("skipped") == 4
+
+
+def test_unknown_extension_names_are_quoted_each() -> None:
+    from types import SimpleNamespace
+
+    from pyoxidizer.collect.rules.extensions import _check_known
+    from pyoxidizer.errors import RuleError
+
+    dist = SimpleNamespace(
+        builtin_modules=("sys",), dynload_dir=Path("/nonexistent"), standalone=None
+    )
+    with pytest.raises(RuleError) as caught:
+        _check_known(["", "../x", "sys"], dist, "rule #3")  # type: ignore[arg-type]
+    assert str(caught.value) == "rule #3: the distribution has no extension module named '', '../x'"

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pyoxidizer._fs import exchange, remove_stale_temporaries
+from pyoxidizer._fs import exchange, remove_stale_temporaries, sync_tree
 from pyoxidizer.assemble.stamp import stamp_path
 from pyoxidizer.errors import AssemblyError
 
@@ -63,6 +63,7 @@ def assemble_app(
         _write_executable(staging / exe_name, launcher, payload_parts)
         for rel, item in sorted(files.items()):
             _write_file(staging, rel, item)
+        sync_tree(staging)  # the app-relative files and directories, like the executable
         _swap_into_place(staging, app_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # after a swap: the previous app
@@ -75,9 +76,7 @@ def _write_executable(exe: Path, launcher: Path, payload_parts: list[bytes]) -> 
             shutil.copyfileobj(src, out, 1 << 20)
         for part in payload_parts:
             out.write(part)
-        out.flush()
-        os.fsync(out.fileno())
-    exe.chmod(0o755)
+    exe.chmod(0o755)  # flushed to disk with the rest of the staging directory
 
 
 def _write_file(root: Path, rel: str, item: AppFile) -> None:

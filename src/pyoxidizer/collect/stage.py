@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable
 from importlib import resources as importlib_resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pyoxidizer._proc import Runner
 from pyoxidizer._report import Reporter
@@ -16,10 +16,17 @@ from pyoxidizer.collect.linkcheck import (
     unresolved_libraries,
     warnings_for,
 )
-from pyoxidizer.collect.resources import ModuleSource, ResourceCollector
+from pyoxidizer.collect.resources import (
+    DistInfoFile,
+    ExtensionModule,
+    ModuleSource,
+    Resource,
+    ResourceCollector,
+    ResourceData,
+)
 from pyoxidizer.collect.rules import RuleContext, apply_rule
 from pyoxidizer.collect.rules.stdlib import STARTUP_PACKAGE
-from pyoxidizer.config.location import EMBEDDED
+from pyoxidizer.config.location import EMBEDDED, AppRelative
 from pyoxidizer.config.schema import Config
 from pyoxidizer.errors import RuleError
 from pyoxidizer.pythondist import Distribution
@@ -58,6 +65,7 @@ def collect_resources(
         shutil.rmtree(work, ignore_errors=True)
     collector.add_missing_parents()
     _check_startup_modules(collector, config)
+    _check_nothing_below_the_executable(collector, config)
     static_problems = static_target_errors(collector, dist)
     if static_problems:
         raise RuleError("\n".join(static_problems))
@@ -92,6 +100,41 @@ def _check_startup_modules(collector: ResourceCollector, config: Config) -> None
         f"{why}. The executable cannot start without it: Python imports it from memory "
         "before any sys.path entry applies"
     )
+
+
+def _top_directory(resource: Resource) -> str | None:
+    """The directory an app-relative resource creates in its install directory, if any."""
+    if isinstance(resource, ModuleSource | ExtensionModule):
+        parts = resource.name.split(".")
+        package = isinstance(resource, ModuleSource) and resource.is_package
+        return parts[0] if package or len(parts) > 1 else None
+    if isinstance(resource, ResourceData):
+        return resource.package.split(".")[0]
+    if isinstance(resource, DistInfoFile):
+        return resource.directory
+    head, _, tail = resource.relative_path.partition("/")
+    return head if tail else None
+
+
+def _check_nothing_below_the_executable(collector: ResourceCollector, config: Config) -> None:
+    """A package named like the app, installed at ``app-relative:.``, would be a directory
+    where the executable is (the config checks the install directories themselves)."""
+    app = config.build.application_name
+    for flavor, table in collector.tables().items():
+        for name, resource in sorted(table.items()):
+            location = resource.location
+            if not isinstance(location, AppRelative) or PurePosixPath(location.directory).parts:
+                continue
+            if _top_directory(resource) != app:
+                continue
+            rules = [d.rule for d in collector.decisions if (d.flavor, d.name) == (flavor, name)]
+            rule = rules[-1] if rules else "a packaging rule"
+            raise RuleError(
+                f"{config.path}: {rule}: installs the {flavor} {name!r} at {location}, in the "
+                f"directory {app!r}, but {app!r} in the app directory is the executable "
+                "(application_name); choose another install_location, such as "
+                '"app-relative:lib"'
+            )
 
 
 def _needs_link_check(collector: ResourceCollector) -> bool:

@@ -10,22 +10,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar, cast
 
 from .._toml import TOMLDecodeError
 from .._toml import loads as toml_loads
 from ..errors import ConfigError, quote
 from . import validate as v
+from .location import AppRelative
 from .rules import (
     DISTRIBUTION_TYPES,
     RULE_TYPES,
     TYPE_ALIASES,
     DistributionOptions,
     DistributionSection,
+    FileBasedPackages,
     PackagingRule,
     RuleOptions,
     Section,
+    WriteLicenseFiles,
 )
 from .schema import (
     BuildConfig,
@@ -222,6 +225,7 @@ def validate_config(data: Mapping[str, object], path: Path, target: str) -> Conf
         ),
     )
     _check_stdlib_rule(tables["packaging_rule"], path, target, problems)
+    _check_app_directories(config, problems)
     if problems:
         raise ConfigError(problems)
     return config
@@ -244,6 +248,27 @@ def _check_stdlib_rule(
         "the rule is required: Python cannot start without its standard library "
         '(add [[packaging_rule]] type = "stdlib", see spec 7.3.5)'
     )
+
+
+def _app_directories(options: RuleOptions) -> list[tuple[str, str]]:
+    """(key, directory relative to the app directory) that a rule writes files below."""
+    if isinstance(options, (WriteLicenseFiles, FileBasedPackages)):
+        return [("path", options.path)]
+    location = getattr(options, "install_location", None)
+    return [("install_location", location.directory)] if isinstance(location, AppRelative) else []
+
+
+def _check_app_directories(config: Config, problems: list[str]) -> None:
+    """The executable sits in the app directory: no rule may write below its name."""
+    name = config.build.application_name
+    for rule in config.rules:
+        for key, directory in _app_directories(rule.options):
+            if PurePosixPath(directory).parts[:1] == (name,):
+                problems.append(
+                    f"{config.path}: {rule.label}: key {key!r} names the directory "
+                    f"{quote(directory)}, but {quote(name)} in the app directory is the "
+                    "executable (application_name); choose another directory"
+                )
 
 
 def _section_tables(data: Mapping[str, object], path: Path, problems: list[str]) -> Tables:

@@ -186,6 +186,12 @@ class FilterInclude(Section):
     glob_files: tuple[str, ...] = key(glob_patterns, ())
 
 
+# A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
+FILTER_FILE_LIMIT = 16 << 20
+# A requirements file lists packages: the same bound.
+REQUIREMENTS_FILE_LIMIT = 16 << 20
+
+
 RuleOptions = Union[  # noqa: UP007 - typing.get_args() needs a Union object here
     StdlibExtensionPolicy,
     StdlibExtensionsExplicitIncludes,

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._fs import Refused, read_regular_file, regular_file_problem
 from pyoxidizer.collect.resources import (
     DistInfoFile,
     ExtensionModule,
@@ -19,6 +20,7 @@ from pyoxidizer.collect.resources import (
 from pyoxidizer.collect.rules.scan import Found
 from pyoxidizer.config.location import EMBEDDED, Location
 from pyoxidizer.config.rules import ResourceOptions
+from pyoxidizer.errors import RuleError
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,10 @@ def add_found(
             continue
         if item.kind == "resource" and not options.include_resources:
             continue
-        resource = _resource(item, options)
+        data = _read(item, collector, rule)
+        if data is None:
+            continue
+        resource = _resource(item, data, options)
         if options.warn_dunder_file and isinstance(resource, ModuleSource):
             _warn_dunder_file(resource, collector)
         collector.add(resource, rule)
@@ -90,8 +95,30 @@ def _warn_dunder_file(module: ModuleSource, collector: ResourceCollector) -> Non
         )
 
 
-def _resource(item: Found, options: FileRuleOptions) -> Resource:
-    data = item.path.read_bytes()
+# Found files are read whole; the limit only stops a file that grows without end.
+_NO_LIMIT = 1 << 62
+
+
+def _read(item: Found, collector: ResourceCollector, rule: str) -> bytes | None:
+    """The file's bytes, or None (with a warning) for a pipe, socket, device or broken link.
+
+    A named pipe would block the build, a link to /dev/zero would be read until memory
+    runs out, and a socket cannot be opened; none of them is data to package.
+    """
+    problem = regular_file_problem(item.path, _NO_LIMIT)
+    try:
+        if problem is None:
+            return read_regular_file(item.path, _NO_LIMIT)
+    except Refused as exc:  # it changed since the check
+        problem = exc.strerror
+    except OSError as exc:
+        raise RuleError(f"{rule}: cannot read {item.path}: {exc.strerror}") from None
+    collector.skip(item.kind, item.name, rule, f"{item.path} {problem}")
+    collector.warnings.append(f"{rule}: left out {item.path}: it {problem}")
+    return None
+
+
+def _resource(item: Found, data: bytes, options: FileRuleOptions) -> Resource:
     if item.kind == "module":
         return ModuleSource(
             item.name,

@@ -17,7 +17,7 @@ from pyoxidizer.config.rules import (
     StdlibExtensionsExplicitIncludes,
     StdlibExtensionVariant,
 )
-from pyoxidizer.errors import RuleError
+from pyoxidizer.errors import RuleError, quote
 from pyoxidizer.pythondist import Distribution
 from pyoxidizer.pythondist.licenses import ExtensionLicense, extension_licenses
 from pyoxidizer.pythondist.pythonjson import ExtensionVariant
@@ -152,7 +152,8 @@ def _check_known(names: list[str], dist: Distribution, label: str) -> None:
     unknown = sorted(set(names) - available_extensions(dist).keys())
     if unknown:
         raise RuleError(
-            f"{label}: the distribution has no extension module named {', '.join(unknown)}"
+            f"{label}: the distribution has no extension module named "
+            + ", ".join(quote(name) for name in unknown)
         )
 
 

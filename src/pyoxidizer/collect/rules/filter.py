@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import glob
 from pathlib import Path
 
 from pyoxidizer._fs import Refused, read_regular_file
+from pyoxidizer._walk import TooMany, bounded_glob, too_many
 from pyoxidizer.collect.rules.context import RuleContext
-from pyoxidizer.config.rules import FilterInclude
-from pyoxidizer.errors import RuleError
-
-# A filter file lists module names, one a line: even a huge app needs well under 1 MiB.
-FILTER_FILE_LIMIT = 16 << 20
+from pyoxidizer.config.rules import FILTER_FILE_LIMIT, FilterInclude
+from pyoxidizer.errors import RuleError, quote
 
 
 def read_names(path: Path, label: str) -> set[str]:
@@ -29,18 +26,22 @@ def read_names(path: Path, label: str) -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def glob_matches(pattern: str) -> list[Path]:
-    return [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
-
-
-def filter_files(rule: FilterInclude) -> list[Path]:
+def filter_files(rule: FilterInclude, label: str) -> list[Path]:
     """The files a rule reads: ``files``, then what each of ``glob_files`` matches."""
-    return [*rule.files, *(path for pattern in rule.glob_files for path in glob_matches(pattern))]
+    found = list(rule.files)
+    for pattern in rule.glob_files:
+        try:
+            found += bounded_glob(pattern)
+        except TooMany as exc:
+            raise RuleError(
+                f"{label}: key 'glob_files': pattern {quote(pattern)} {too_many(exc)}"
+            ) from None
+    return found
 
 
 def apply_filter_include(rule: FilterInclude, ctx: RuleContext, label: str) -> int:
     allowed: set[str] = set()
-    for path in filter_files(rule):
+    for path in filter_files(rule, label):
         allowed |= read_names(path, label)
     collector = ctx.collector
     for flavor, table in collector.tables().items():

@@ -13,18 +13,19 @@ import re
 import tempfile
 from pathlib import Path
 
-from pyoxidizer._fs import copy_tree
+from pyoxidizer._fs import copy_tree, regular_file_problem
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import scan_root
 from pyoxidizer.config.rules import (
+    REQUIREMENTS_FILE_LIMIT,
     PipInstallSimple,
     PipRequirementsFile,
     ResourceOptions,
     SetupPyInstall,
     Virtualenv,
 )
-from pyoxidizer.errors import RuleError
+from pyoxidizer.errors import RuleError, quote
 from pyoxidizer.pythondist.host import HOST_TARGET
 
 
@@ -186,10 +187,16 @@ def _copy_of_local_project(package: str, ctx: RuleContext) -> str | None:
     return f"{copy}{extras}"
 
 
+# A requirements file lists packages, one a line: even a huge one is well under this.
+
+
 def apply_pip_requirements_file(rule: PipRequirementsFile, ctx: RuleContext, label: str) -> int:
     path = rule.requirements_path
-    if not path.is_file():
-        raise RuleError(f"{label}: requirements file {path} does not exist")
+    problem = regular_file_problem(path, REQUIREMENTS_FILE_LIMIT)
+    if problem:  # pip would block on a pipe, or read /dev/zero until memory runs out
+        raise RuleError(
+            f"{label}: key 'requirements_path': requirements file {quote(str(path))} {problem}"
+        )
     return _pip(["-r", str(path), *rule.extra_args], rule, ctx, label)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from pyoxidizer._walk import Budget, TooMany
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import Found, scan_package
 from pyoxidizer.config.rules import PackageRoot
-from pyoxidizer.errors import RuleError
+from pyoxidizer.errors import RuleError, quote
 from pyoxidizer.pythondist import Distribution
 
 
@@ -17,11 +18,21 @@ def _suffixes(dist: Distribution) -> tuple[str, ...]:
     return (dist.ext_suffix, ".abi3.so", ".so")
 
 
+def package_directory(root: Path, package: str) -> Path:
+    return root.joinpath(*package.split("."))
+
+
 def _find(root: Path, package: str, dist: Distribution, label: str) -> Iterator[Found]:
-    directory = root.joinpath(*package.split("."))
+    directory = package_directory(root, package)
     module_file = directory.with_suffix(".py")
     if directory.is_dir():
-        yield from scan_package(directory, package, _suffixes(dist))
+        try:
+            yield from scan_package(directory, package, _suffixes(dist), Budget())
+        except TooMany as exc:
+            raise RuleError(
+                f"{label}: key 'packages': package {quote(package)} ({quote(directory)}) "
+                f"holds {exc}"
+            ) from None
     elif module_file.is_file():
         yield Found("module", package, module_file)
     else:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyoxidizer._walk import Budget
+
 _SKIP_DIRS = {"__pycache__", "site-packages", "dist-packages", "lib-dynload"}
 
 
@@ -41,9 +43,18 @@ def _is_shared_object(filename: str) -> bool:
     return filename.endswith(".so") or ".so." in filename
 
 
-def scan_package(directory: Path, package: str, ext_suffixes: tuple[str, ...]) -> Iterator[Found]:
-    """Everything inside a package directory (which need not have an __init__.py)."""
+def scan_package(
+    directory: Path, package: str, ext_suffixes: tuple[str, ...], budget: Budget | None = None
+) -> Iterator[Found]:
+    """Everything inside a package directory (which need not have an __init__.py).
+
+    Linked directories are not entered; with a ``budget``, raises ``TooMany`` once the walk
+    goes past it.
+    """
     for dirpath, dirnames, filenames in os.walk(directory):
+        if budget is not None:
+            budget.spend_directory()
+            budget.spend_files(len(filenames))
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(dirpath)
         rel = here.relative_to(directory)
