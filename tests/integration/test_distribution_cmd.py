@@ -22,6 +22,7 @@ from pyoxidizer.commands.installers.tarball import write_tarball
 from pyoxidizer.config.rules import DebDistribution, TarballDistribution, WixDistribution
 from pyoxidizer.config.schema import BuildConfig, Config, DistributionSection
 from pyoxidizer.errors import AppDistributionError
+from tests.archives import python_json
 from tests.helpers import Project, config_text, run_exe
 
 APP_RULES = """
@@ -202,29 +203,20 @@ def test_types_pick_the_last_section_of_each_type() -> None:
 
 # --- python-distribution-extract / -licenses ------------------------------------------------
 
-PYTHON_JSON = {
-    "version": "5",
-    "python_version": "3.11.9",
-    "licenses": ["Python-2.0"],
-    "license_path": "licenses/LICENSE.cpython.txt",
-    "build_info": {
-        "extensions": {
-            "_ssl": [
-                {
-                    "variant": "default",
-                    "licenses": ["OpenSSL"],
-                    "links": [{"name": "ssl", "path_static": "build/lib/libssl.a"}],
-                }
-            ],
-            "_sqlite3": [
-                {
-                    "variant": "default",
-                    "links": [{"name": "sqlite3", "path_static": "build/lib/libsqlite3.a"}],
-                }
-            ],
-        }
-    },
-}
+
+def _python_json() -> dict[str, object]:
+    """A format-5 PYTHON.json by the documented schema (tests/archives.py), with the
+    licence data these tests read: _ssl links OpenSSL, _sqlite3 states no licence."""
+    doc = python_json(5)
+    doc["python_version"] = "3.11.9"
+    doc["licenses"] = ["Python-2.0"]
+    extensions = doc["build_info"]["extensions"]
+    extensions["_ssl"][0].update(
+        licenses=["OpenSSL"], links=[{"name": "ssl", "path_static": "build/lib/libssl.a"}]
+    )
+    for key in ("licenses", "license_paths", "license_public_domain"):
+        extensions["_sqlite3"][0].pop(key, None)
+    return doc
 
 
 def _tar_zst(path: Path, members: dict[str, bytes]) -> Path:
@@ -240,7 +232,7 @@ def _tar_zst(path: Path, members: dict[str, bytes]) -> Path:
 
 def _archive(tmp_path: Path, extra: dict[str, bytes] | None = None) -> Path:
     members = {
-        "python/PYTHON.json": json.dumps(PYTHON_JSON).encode(),
+        "python/PYTHON.json": json.dumps(_python_json()).encode(),
         "python/install/lib/python3.11/os.py": b"# os\n",
         "python/licenses/LICENSE.cpython.txt": b"PSF\n",
         **(extra or {}),

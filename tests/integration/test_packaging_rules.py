@@ -262,7 +262,7 @@ def test_bad_inputs_name_the_rule_and_the_cause(project: Project) -> None:
         "#3",
         "pip-requirements-file",
         "missing.txt",
-        "does not exist",
+        "cannot be read: No such file or directory",
     )
     _assert_rule_error(
         project,
