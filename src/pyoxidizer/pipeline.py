@@ -157,7 +157,9 @@ def _build_locked(
         reporter=reporter,
     )
     builtins = linked_extensions(dist, collector)
-    launcher, built = tools.launcher(dist, options.release, options.cache_dir, builtins)
+    launcher, built = tools.launcher(
+        dist, options.release, options.cache_dir, builtins, config.embedded.raw_allocator
+    )
     reporter.stage(("linked launcher " if built else "reusing cached launcher ") + str(launcher))
     app_dir = app_dir_for(config, options.release)
     exe = app_dir / config.build.application_name

@@ -61,9 +61,15 @@ class FakeToolchain:
         self.calls = 0
 
     def __call__(
-        self, dist: Distribution, release: bool, cache_dir: Path, builtins: object = ()
+        self,
+        dist: Distribution,
+        release: bool,
+        cache_dir: Path,
+        builtins: object = (),
+        allocator: str = "system",
     ) -> tuple[Path, bool]:
         self.calls += 1
+        self.allocator = allocator
         launcher = cache_dir / "fake-launcher"
         launcher.parent.mkdir(parents=True, exist_ok=True)
         launcher.write_bytes(FAKE_LAUNCHER)

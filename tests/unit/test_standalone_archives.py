@@ -505,7 +505,11 @@ def test_the_pipeline_links_the_selection_and_embeds_no_extension(tmp_path: Path
     seen: list[list[str]] = []
 
     def launcher(
-        dist: Distribution, release: bool, cache_dir: Path, builtins: Any = ()
+        dist: Distribution,
+        release: bool,
+        cache_dir: Path,
+        builtins: Any = (),
+        allocator: str = "system",
     ) -> tuple[Path, bool]:
         seen.append(sorted(v.module for v in builtins))
         path = cache_dir / "fake-launcher"

@@ -29,12 +29,15 @@ def build_launcher(
     release: bool,
     cache_dir: Path,
     builtins: Sequence[ExtensionVariant] = (),
+    allocator: str = "system",
 ) -> tuple[Path, bool]:
     """The launcher for ``dist`` (a ``LauncherProvider``): a host interpreter's builtins are
-    fixed; a standalone distribution's are ``builtins``, linked in with zig."""
+    fixed; a standalone distribution's are ``builtins``, linked in with zig. Only the
+    ``allocator`` the app selects is linked (jemalloc alone is 0.8 MB)."""
+    linked = [] if allocator == "system" else [allocator]
     if dist.standalone is not None:
-        return ensure_standalone_launcher(dist, release, cache_dir, builtins)
-    return ensure_launcher(dist, release, cache_dir)
+        return ensure_standalone_launcher(dist, release, cache_dir, builtins, linked)
+    return ensure_launcher(dist, release, cache_dir, linked)
 
 
 def check_raw_allocator(name: str, dist: Distribution) -> None:

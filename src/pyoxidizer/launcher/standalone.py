@@ -266,6 +266,7 @@ def ensure_standalone_launcher(
     release: bool,
     cache_dir: Path,
     selected: Sequence[ExtensionVariant],
+    linked_allocators: Sequence[str] | None = None,
     runner: Runner = run,
 ) -> tuple[Path, bool]:
     """(the launcher linked with ``selected`` as builtins, whether it was built now)."""
@@ -273,6 +274,8 @@ def ensure_standalone_launcher(
     assert parts is not None
     plan = link_plan(parts, selected)
     allocators = standalone_allocators(parts)
+    if linked_allocators is not None:  # None: every one the archive has
+        allocators = {n: p for n, p in allocators.items() if n in linked_allocators}
     key = cache_key(dist, plan, release, allocators)
     libc = parts.libc
     suffix = "".join(f"-{name}" for name in allocators)

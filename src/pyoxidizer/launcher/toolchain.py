@@ -128,10 +128,13 @@ class LauncherProvider(Protocol):
         release: bool,
         cache_dir: Path,
         builtins: Sequence[ExtensionVariant] = (),
+        allocator: str = "system",
     ) -> tuple[Path, bool]:
         """(path of the launcher, whether it was built now rather than reused).
 
-        ``builtins`` are the extension modules a standalone distribution links in.
+        ``builtins`` are the extension modules a standalone distribution links in;
+        ``allocator`` is the app's ``raw_allocator``, the only one linked besides the C
+        library's.
         """
         ...
 
