@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import secrets
@@ -14,7 +13,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import zstandard
 
 from pyoxidizer.commands.installers import requested
 from pyoxidizer.commands.installers.deb import control_text, deb_metadata
@@ -22,7 +20,7 @@ from pyoxidizer.commands.installers.tarball import write_tarball
 from pyoxidizer.config.rules import DebDistribution, TarballDistribution, WixDistribution
 from pyoxidizer.config.schema import BuildConfig, Config, DistributionSection
 from pyoxidizer.errors import AppDistributionError
-from tests.archives import python_json
+from tests.archives import python_json, write_archive
 from tests.helpers import Project, config_text, run_exe
 
 APP_RULES = """
@@ -220,13 +218,7 @@ def _python_json() -> dict[str, object]:
 
 
 def _tar_zst(path: Path, members: dict[str, bytes]) -> Path:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(zstandard.ZstdCompressor().compress(raw.getvalue()))
+    write_archive(path, members)
     return path
 
 
