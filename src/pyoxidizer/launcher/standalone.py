@@ -296,8 +296,7 @@ def ensure_standalone_launcher(
         objs = []
         for name in SOURCES:
             obj = tools.work / (name[:-2] + ".o")
-            command = compile_command(dist, tools.work / name, obj, release, allocators)
-            command[-4:-4] = flags  # before "-c SOURCE -o OBJ"
+            command = compile_command(dist, tools.work / name, obj, release, allocators, flags)
             tools(command, f"compiling the launcher ({name})")
             objs.append(obj)
         config_c = tools.work / "config.c"

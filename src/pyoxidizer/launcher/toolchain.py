@@ -40,7 +40,12 @@ WARNINGS = ("-Wall", "-Wextra", "-Werror")
 
 
 def compile_command(
-    dist: Distribution, source: Path, obj: Path, release: bool, allocators: Iterable[str] = ()
+    dist: Distribution,
+    source: Path,
+    obj: Path,
+    release: bool,
+    allocators: Iterable[str] = (),
+    extra: Sequence[str] = (),
 ) -> list[str]:
     opt = ["-O2"] if release else ["-O1", "-g"]
     # The work directory is random: map it away so debug info (and the build id) is stable.
@@ -55,6 +60,7 @@ def compile_command(
         *reproducible,
         *include,
         *defines,
+        *extra,
         "-c",
         str(source),
         "-o",
