@@ -140,6 +140,7 @@ def staged_directory(dest: Path) -> Iterator[Path]:
     try:
         stage.chmod(0o755)  # mkdtemp makes it private; what it becomes is not
         yield stage
+        sync_tree(stage)  # a crash after the rename must not leave empty files in ``dest``
         os.replace(stage, dest)  # replaces an empty directory; fails on a non-empty one
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
