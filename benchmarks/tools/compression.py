@@ -58,7 +58,8 @@ def main() -> None:
             stored += len(dictionary.as_bytes()) if dictionary else 0
             print(
                 f"| {kind} | {raw / 1e6:.2f} | {level} | {'112 KiB' if dictionary else 'none'} "
-                f"| {stored / 1e6:.2f} | {raw / stored:.2f} | {_speed(hot[kind], compressor, dictionary)} |"
+                f"| {stored / 1e6:.2f} | {raw / stored:.2f} "
+                f"| {_speed(hot[kind], compressor, dictionary)} |"
             )
 
 
