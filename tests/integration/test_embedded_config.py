@@ -15,8 +15,15 @@ from pathlib import Path
 from tests.helpers import Project, config_text, run_exe
 
 PROBE = """
-import json, os, sys
+import gc, json, os, sys
+class Cycle:
+    pass
+cycle = Cycle()
+cycle.me = cycle
+del cycle
 print(json.dumps({
+    'startup_objects_frozen': gc.get_freeze_count() > 0,
+    'app_cycles_collected': gc.collect() > 0,
     'dont_write_bytecode': sys.dont_write_bytecode,
     'ignore_environment': sys.flags.ignore_environment,
     'site_imported': 'site' in sys.modules,
@@ -49,6 +56,7 @@ sys_paths = ["$ORIGIN/lib", "/opt/elsewhere"]
 terminfo_resolution = "static"
 terminfo_dirs = "/my/terminfo"
 write_modules_directory_env = "DUMP_MODULES_HERE"
+freeze_startup_objects = false
 """
 
 
@@ -82,6 +90,8 @@ def test_defaults(project: Project) -> None:
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen == {
+        "startup_objects_frozen": True,
+        "app_cycles_collected": True,  # only what existed before the app's code is frozen
         "dont_write_bytecode": True,
         "ignore_environment": 1,  # so PYTHONOPTIMIZE and PYTHONIOENCODING above had no effect
         "site_imported": False,
@@ -110,6 +120,8 @@ def test_every_key_changed(project: Project, tmp_path: Path) -> None:
     seen = json.loads(proc.stdout)
     origin = str(exe.parent)
     assert seen == {
+        "startup_objects_frozen": False,
+        "app_cycles_collected": True,
         "dont_write_bytecode": False,
         "ignore_environment": 0,
         "site_imported": True,

@@ -12,7 +12,7 @@ import pytest
 
 from pyoxidizer.errors import PayloadError
 from pyoxidizer.payload import format as fmt
-from pyoxidizer.payload.compress import Compressor, train_dictionary
+from pyoxidizer.payload.compress import Compressor, decompress, train_dictionary
 from pyoxidizer.payload.reader import InMemoryServices, locate_payload, read_payload
 from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload, write_trailer
 
@@ -248,11 +248,23 @@ def test_a_dictionary_needs_enough_samples_and_frames_name_it() -> None:
     assert all(e.flags & fmt.EntryFlag.DATA_ZSTD for e in contents.entries)
 
 
-def test_compression_cache_is_used_and_keyed_by_level_and_dictionary() -> None:
+def test_compression_cache_is_used_and_keyed_by_level_dictionary_and_hotness() -> None:
     cache: dict[bytes, bytes] = {}
     first = Compressor(3, cache)
-    frames = first.compress([(b"abc" * 100, b""), (b"abc" * 100, b"")])
+    frames = first.compress([(b"abc" * 100, b"", False), (b"abc" * 100, b"", False)])
     assert first.added == 1 and len(cache) == 1 and frames[0] == frames[1]
     second = Compressor(3, cache)
-    assert second.compress([(b"abc" * 100, b"")]) == frames[:1] and second.added == 0
-    assert Compressor(19, cache).compress([(b"abc" * 100, b"")]) and len(cache) == 2
+    assert second.compress([(b"abc" * 100, b"", False)]) == frames[:1] and second.added == 0
+    assert Compressor(19, cache).compress([(b"abc" * 100, b"", False)]) and len(cache) == 2
+    assert Compressor(19, cache).compress([(b"abc" * 100, b"", True)]) and len(cache) == 3
+
+
+def test_frames_read_at_start_up_use_longer_matches() -> None:
+    # Five-byte words between random pairs of bytes: only matches shorter than six bytes
+    # find the repeats, so a frame written for fast decoding is larger, and both decode.
+    rng = random.Random(7)
+    words = [bytes(rng.randrange(256) for _ in range(5)) for _ in range(8)]
+    data = b"".join(rng.choice(words) + rng.randbytes(2) for _ in range(4000))
+    cold, hot = Compressor(19).compress([(data, b"", False), (data, b"", True)])
+    assert len(hot) > len(cold) * 1.1
+    assert decompress(hot, {}) == decompress(cold, {}) == data

@@ -69,6 +69,9 @@ class EmbeddedPythonConfig:
     # This project's addition: embedded modules get a __file__ below the executable's
     # path (no file exists there; loader.get_data() serves it from memory).
     virtual_module_files: bool = False
+    # This project's addition: gc.freeze() before the app's code runs, so collections
+    # (and the ones at exit) do not traverse what start-up created (docs/runtime.md).
+    freeze_startup_objects: bool = True
 
 
 @dataclass(frozen=True)

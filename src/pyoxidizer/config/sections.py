@@ -68,6 +68,7 @@ EMBEDDED_FIELDS = {
     "terminfo_resolution": Field(one_of("dynamic", "static", "none")),
     "terminfo_dirs": Field(string),
     "write_modules_directory_env": Field(env_var_name),
+    "freeze_startup_objects": Field(boolean),
     "virtual_module_files": Field(boolean),
 }
 

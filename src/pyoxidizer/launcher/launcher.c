@@ -365,6 +365,19 @@ static int pyox_run_repl(void) {
     return PyRun_AnyFileExFlags(stdin, "<stdin>", 0, &cf) == 0 ? 0 : 1;
 }
 
+/* Step 4b: what start-up created (the interpreter's objects, the importer, the modules
+ * imported so far) moves to the collector's permanent generation, as gc.freeze() does:
+ * later collections, and the ones at exit, no longer traverse it. */
+static int pyox_freeze_startup_objects(void) {
+    if (!(pyox.config_flags & PYOX_CFG_FREEZE_STARTUP_OBJECTS)) return 0;
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *r = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 static int pyox_run(PyObject *bootstrap) {
     pyox.starting = 0; /* from here on, a damaged blob is an ImportError the app can see */
     PyObject *r = PyObject_CallMethod(bootstrap, "run", NULL);
@@ -404,6 +417,11 @@ int main(int argc, char **argv) {
         goto finalize;
     }
     PYOX_TRACE("phase-2 initialisation done");
+    if (pyox_freeze_startup_objects() < 0) {
+        PyErr_Print();
+        pyox_fail("cannot freeze the start-up objects (gc.freeze)");
+        goto finalize;
+    }
     /* Step 5: the run mode. */
     exitcode = pyox_run(bootstrap);
     Py_CLEAR(bootstrap);

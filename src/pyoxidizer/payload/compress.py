@@ -33,6 +33,11 @@ MIN_SAMPLE_BYTES = 2 * 1024 * 1024
 # fastcover parameters: 0.2-0.4 s for the standard library, within 1% of the best found by
 # zstd's parameter search (which takes minutes).
 TRAINING = {"k": 1024, "d": 8}
+# Frames an app reads while it starts (bytecode, extension modules) are written with matches
+# of at least this many bytes: zstd then decodes fewer, longer sequences, 20-35% fewer
+# instructions for about 6% more bytes (docs/benchmarks.md, "Compression"). Sources keep
+# zstd's default for the level: they are read only for tracebacks and inspect.
+HOT_MIN_MATCH = 6
 
 
 def train_dictionary(samples: Sequence[bytes]) -> bytes:
@@ -64,40 +69,47 @@ class Compressor:
         self.added = 0  # frames compressed now rather than found in the cache
         self._local = threading.local()
 
-    def _key(self, data: bytes, dictionary: bytes) -> bytes:
-        h = hashlib.sha256(b"zstd-%d\0" % self.level)
+    def _key(self, data: bytes, dictionary: bytes, hot: bool) -> bytes:
+        h = hashlib.sha256(b"zstd-%d-%d\0" % (self.level, HOT_MIN_MATCH if hot else 0))
         h.update(hashlib.sha256(dictionary).digest())
         h.update(data)
         return h.digest()
 
-    def _compressor(self, dictionary: bytes) -> zstandard.ZstdCompressor:
-        """One compressor per thread and dictionary: they are not thread-safe."""
-        compressors: dict[bytes, zstandard.ZstdCompressor] = self._local.__dict__.setdefault(
-            "compressors", {}
+    def _compressor(self, dictionary: bytes, hot: bool) -> zstandard.ZstdCompressor:
+        """One compressor per thread, dictionary and kind: they are not thread-safe."""
+        compressors: dict[tuple[bytes, bool], zstandard.ZstdCompressor] = (
+            self._local.__dict__.setdefault("compressors", {})
         )
-        found = compressors.get(dictionary)
+        found = compressors.get((dictionary, hot))
         if found is None:
             import zstandard
 
-            found = compressors[dictionary] = zstandard.ZstdCompressor(
-                level=self.level,
+            params = zstandard.ZstdCompressionParameters.from_level(
+                self.level,
+                **({"min_match": HOT_MIN_MATCH} if hot else {}),
+                write_checksum=0,  # the blob's CRC-32 covers the frame
+                write_content_size=1,  # the launcher sizes its buffer or memfd from it
+                write_dict_id=1,  # the launcher finds the dictionary by it
+            )
+            found = compressors[(dictionary, hot)] = zstandard.ZstdCompressor(
+                compression_params=params,
                 dict_data=zstandard.ZstdCompressionDict(dictionary) if dictionary else None,
-                write_checksum=False,  # the blob's CRC-32 covers the frame
-                write_content_size=True,  # the launcher sizes its buffer or memfd from it
-                write_dict_id=True,  # the launcher finds the dictionary by it
             )
         return found
 
-    def compress(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
-        """One frame per (data, dictionary) pair, in order."""
-        keys = [self._key(data, dictionary) for data, dictionary in items]
+    def compress(self, items: Sequence[tuple[bytes, bytes, bool]]) -> list[bytes]:
+        """One frame per (data, dictionary, hot) item, in order; ``hot`` frames are read
+        while the app starts and are written to decompress faster."""
+        keys = [self._key(data, dictionary, hot) for data, dictionary, hot in items]
         self.used.update(keys)
         missing = {k: item for k, item in zip(keys, items, strict=True) if k not in self.cache}
         if missing:
             jobs = list(missing.items())
             workers = min(len(jobs), os.cpu_count() or 1)
             with ThreadPoolExecutor(workers) as pool:  # zstd releases the GIL
-                frames = pool.map(lambda job: self._compressor(job[1][1]).compress(job[1][0]), jobs)
+                frames = pool.map(
+                    lambda job: self._compressor(job[1][1], job[1][2]).compress(job[1][0]), jobs
+                )
                 for (key, _), frame in zip(jobs, frames, strict=True):
                     self.cache[key] = frame
             self.added += len(jobs)

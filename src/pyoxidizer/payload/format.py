@@ -131,6 +131,7 @@ class ConfigFlag(enum.IntFlag):
     NO_USER_SITE = 1 << 3
     UNBUFFERED_STDIO = 1 << 4
     FILESYSTEM_IMPORTER = 1 << 5
+    FREEZE_STARTUP_OBJECTS = 1 << 6
 
 
 # The raw allocator travels in the config flags too: bits 8-15 hold a RawAllocator code, so

@@ -44,6 +44,7 @@ def config_flags(embedded: EmbeddedPythonConfig, settings: RuntimeSettings) -> i
         (embedded.no_user_site_directory, ConfigFlag.NO_USER_SITE),
         (embedded.unbuffered_stdio, ConfigFlag.UNBUFFERED_STDIO),
         (settings.filesystem_importer, ConfigFlag.FILESYSTEM_IMPORTER),
+        (embedded.freeze_startup_objects, ConfigFlag.FREEZE_STARTUP_OBJECTS),
     )
     flags = int(sum(flag for enabled, flag in pairs if enabled))
     return flags | int(RawAllocator[embedded.raw_allocator.upper()]) << ALLOCATOR_SHIFT

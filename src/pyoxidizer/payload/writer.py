@@ -151,13 +151,15 @@ def _compressed(ordered: Sequence[PayloadEntry], compressor: Compressor) -> list
             [e.source or b"" for e in modules if e.compress_source]
         ),
     }
-    jobs: list[tuple[bytes, bytes]] = []
+    jobs: list[tuple[bytes, bytes, bool]] = []
     for entry in ordered:
         is_module = entry.kind == Kind.MODULE
         if entry.compress:
-            jobs.append((entry.data, dictionaries[BYTECODE_DICTIONARY] if is_module else b""))
+            hot = entry.kind in (Kind.MODULE, Kind.EXTENSION, Kind.SHARED_LIBRARY)
+            dictionary = dictionaries[BYTECODE_DICTIONARY] if is_module else b""
+            jobs.append((entry.data, dictionary, hot))
         if is_module and entry.source and entry.compress_source:
-            jobs.append((entry.source, dictionaries[SOURCE_DICTIONARY]))
+            jobs.append((entry.source, dictionaries[SOURCE_DICTIONARY], False))
     frames = iter(compressor.compress(jobs))
     stored, used = [], set()
     for entry in ordered:
