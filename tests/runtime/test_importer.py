@@ -103,6 +103,7 @@ def test_corrupted_blob_raises_import_error() -> None:
 ALLOWED = {
     "sys",
     "_imp",
+    "_thread",
     "posix",
     "_frozen_importlib",
     "_pyoxidizer",

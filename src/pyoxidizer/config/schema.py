@@ -72,6 +72,10 @@ class EmbeddedPythonConfig:
     # This project's addition: gc.freeze() before the app's code runs, so collections
     # (and the ones at exit) do not traverse what start-up created (docs/runtime.md).
     freeze_startup_objects: bool = True
+    # This project's addition (spec 9.4.1): run an embedded module's code when the module
+    # is first used rather than when it is imported; eager_modules are excepted.
+    lazy_module_loading: bool = False
+    eager_modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .validate import (
     config_path,
     env_var_name,
     module_name,
+    module_names,
     nonempty_string,
     one_of,
     optimize_level,
@@ -69,6 +70,8 @@ EMBEDDED_FIELDS = {
     "terminfo_dirs": Field(string),
     "write_modules_directory_env": Field(env_var_name),
     "freeze_startup_objects": Field(boolean),
+    "lazy_module_loading": Field(boolean),
+    "eager_modules": Field(module_names),
     "virtual_module_files": Field(boolean),
 }
 

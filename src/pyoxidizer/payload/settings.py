@@ -33,6 +33,8 @@ def runtime_settings(
         terminfo_dirs=embedded.terminfo_dirs,
         write_modules_directory_env=embedded.write_modules_directory_env,
         virtual_module_files=embedded.virtual_module_files,
+        lazy_module_loading=embedded.lazy_module_loading,
+        eager_modules=embedded.eager_modules,
     )
 
 

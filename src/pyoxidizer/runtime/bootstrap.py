@@ -403,6 +403,8 @@ def run() -> int:
         sys.excepthook = _excepthook
     _configure_terminfo(settings)
     _register_modules_dump(settings)
+    if settings.lazy_module_loading:  # from here on, imports are the app's
+        _state.finder.defer_module_code(settings.eager_modules)
     argv = list(sys.argv)
     if len(argv) > 1 and argv[1].startswith("-"):
         child = _multiprocessing_child(argv)

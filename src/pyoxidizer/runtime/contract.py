@@ -83,6 +83,8 @@ SETTINGS_DEFAULTS = {
     "terminfo_dirs": None,
     "write_modules_directory_env": None,
     "virtual_module_files": False,
+    "lazy_module_loading": False,  # run embedded modules' code when first used
+    "eager_modules": (),  # modules (and their submodules) lazy loading leaves alone
 }
 
 
@@ -110,6 +112,8 @@ class RuntimeSettings:
     terminfo_dirs: "str | None"
     write_modules_directory_env: "str | None"
     virtual_module_files: bool
+    lazy_module_loading: bool
+    eager_modules: "tuple[str, ...]"
 
     def __init__(self, **values: object) -> None:
         unknown = set(values) - set(SETTINGS_DEFAULTS)
@@ -146,6 +150,9 @@ class RuntimeSettings:
         paths = self.sys_paths
         if not isinstance(paths, tuple) or not all(isinstance(path, str) for path in paths):
             raise SettingsError("sys_paths must be a sequence of strings")
+        eager = self.eager_modules
+        if not isinstance(eager, tuple) or not all(isinstance(name, str) for name in eager):
+            raise SettingsError("eager_modules must be a sequence of strings")
 
     def to_marshal(self) -> "dict[str, object]":
         """Every setting as builtin values (tuples become lists), for ``marshal.dumps``."""

@@ -3,7 +3,7 @@
 This module is executed by the launcher before the standard library can be imported, so
 at module level it may only import builtin or frozen modules (a test enforces the list):
 
-    sys, _imp, posix             builtin in every CPython build
+    sys, _imp, posix, _thread    builtin in every CPython build
     _frozen_importlib            frozen: importlib._bootstrap, present from phase-1 init
     _pyoxidizer_contract         runtime/contract.py, which the launcher executes first
 
@@ -18,6 +18,7 @@ not importable here.
 
 import _frozen_importlib
 import _imp
+import _thread
 import posix
 import sys
 
@@ -60,6 +61,74 @@ FLAG_HAS_SOURCE = contract.FLAG_HAS_SOURCE
 ORIGIN_PREFIX = contract.ORIGIN_PREFIX
 DATA = 0  # parts of a record, as Services.read() numbers them
 SOURCE = 1
+
+
+# --- lazy module loading (opt-in: lazy_module_loading, docs/runtime.md) ------------------
+
+if TYPE_CHECKING:
+    _ModuleType = ModuleType
+else:
+    _ModuleType = type(sys)
+_module_getattribute = _ModuleType.__getattribute__
+_module_setattr = _ModuleType.__setattr__
+_module_delattr = _ModuleType.__delattr__
+# What the import system reads of a module on every ``import`` statement naming it, and
+# repr() reads: answering these does not run the module's code.
+_IMPORT_ATTRIBUTES = frozenset(("__spec__", "__name__", "__loader__", "__package__", "__class__"))
+
+
+class _Deferred:
+    """The spec's loader_state of a module whose code has not run yet."""
+
+    __slots__ = ("finder", "number", "lock", "owner")
+
+    def __init__(self, finder: "OxidizedFinder", number: int) -> None:
+        self.finder = finder
+        self.number = number
+        self.lock = _thread.allocate_lock()
+        self.owner = 0  # the thread running the module's code, while it runs
+
+
+class _LazyModule(_ModuleType):
+    """A module whose code runs when one of its attributes is first read, set or deleted.
+
+    Everything happens in __getattribute__, so an error in the module's code has one frame
+    of the importer's between the app's line and the module's in its traceback.
+    """
+
+    def __getattribute__(self, attr: str) -> object:
+        if attr in _IMPORT_ATTRIBUTES:
+            return _module_getattribute(self, attr)
+        namespace = _module_getattribute(self, "__dict__")
+        spec = namespace.get("__spec__")
+        deferred = getattr(spec, "loader_state", None)
+        if type(deferred) is not _Deferred:  # its __spec__ was replaced: nothing left to run
+            _module_setattr(self, "__class__", _ModuleType)
+        elif deferred.owner != _thread.get_ident():  # not the module's own code reading it
+            with deferred.lock:  # another thread may be running it: wait for it
+                if spec.loader_state is deferred:  # not done meanwhile
+                    deferred.owner = _thread.get_ident()
+                    try:
+                        exec(deferred.finder._payload.code(deferred.number), namespace)
+                    except BaseException:
+                        # As a failed import does: the module leaves sys.modules.
+                        if sys.modules.get(spec.name) is self:
+                            del sys.modules[spec.name]
+                        raise
+                    finally:
+                        deferred.owner = 0
+                        spec.loader_state = deferred.number
+                        _module_setattr(self, "__class__", _ModuleType)
+                    deferred.finder._executed(spec.name, self)
+        return _module_getattribute(self, attr)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        _LazyModule.__getattribute__(self, "__dict__")  # runs the code if it has not run
+        _module_setattr(self, attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        _LazyModule.__getattribute__(self, "__dict__")
+        _module_delattr(self, attr)
 
 
 class PayloadCorrupt(ImportError):
@@ -158,6 +227,20 @@ class OxidizedFinder:
         self._aliases: dict[str, str] = {}  # "__main__" -> the module run as __main__
         self._tree: Tree | None = None  # built on first use by the resource services
         self._libraries: set[str] = set()  # names of the shared libraries loaded so far
+        # Lazy loading (opt-in): off until the bootstrap hands over to the app.
+        self._lazy = False
+        self._eager: tuple[str, ...] = ()
+
+    def defer_module_code(self, eager: "tuple[str, ...]") -> None:
+        """From now on, run an embedded module's code when the module is first used, not
+        when it is imported; modules named in ``eager`` (and their submodules) excepted."""
+        self._lazy = True
+        self._eager = eager
+
+    def _may_defer(self, name: str, module: "ModuleType") -> bool:
+        if type(module) is not _ModuleType or "__builtins__" in module.__dict__:
+            return False  # a module of another class, or one executed before (a reload)
+        return not any(name == e or name.startswith(e + ".") for e in self._eager)
 
     def alias(self, name: str, target: str) -> None:
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
@@ -214,8 +297,18 @@ class OxidizedFinder:
         if number < 0:  # an extension module: create_module made it
             _imp.exec_dynamic(module)
             return
+        if self._lazy and self._may_defer(name, module):
+            spec.loader_state = _Deferred(self, number)
+            _module_setattr(module, "__class__", _LazyModule)
+            if self._linecache is not None:
+                self._register_lines(name)
+            return
         code = self._payload.code(number)
         _frozen_importlib._call_with_frames_removed(exec, code, module.__dict__)  # type: ignore[attr-defined]
+        self._executed(name, module)
+
+    def _executed(self, name: str, module: "ModuleType") -> None:
+        """After a module's code ran: what linecache needs to know."""
         if name == "linecache":
             self._linecache = module.cache
             for loaded in list(sys.modules):

@@ -1,0 +1,142 @@
+"""Opt-in lazy module loading (lazy_module_loading), run in this interpreter on payloads
+built in memory: a module's code runs at its first use, once, and what it raises is raised
+there."""
+
+from __future__ import annotations
+
+import marshal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from pyoxidizer.payload.format import Kind
+from pyoxidizer.payload.reader import InMemoryServices
+from pyoxidizer.payload.writer import PayloadEntry, PayloadHeader, write_payload
+from pyoxidizer.runtime import importer
+
+RAN = "import sys\nsys._oxlz_runs.append(__name__)\n"
+SOURCES = {
+    "oxlz": (False, RAN + "VALUE = 42\ndef answer():\n    return VALUE\n"),
+    "oxlzpkg": (True, RAN + "READY = True\n"),
+    "oxlzpkg.child": (False, RAN + "from . import READY as PARENT_READY\n"),
+    "oxlzbad": (False, RAN + "raise RuntimeError('broken at import')\n"),
+    "oxlzslow": (False, RAN + "import time\ntime.sleep(0.2)\nDONE = True\n"),
+    "oxlzself": (False, RAN + "import sys\nFIRST = 1\nSECOND = sys.modules[__name__].FIRST + 1\n"),
+    "oxlzeager": (True, RAN),
+    "oxlzeager.inner": (False, RAN),
+}
+
+
+def _entry(name: str, is_package: bool, source: str) -> PayloadEntry:
+    path = name.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+    code = compile(source, f"<oxidized>/{path}", "exec", dont_inherit=True)
+    return PayloadEntry(Kind.MODULE, name, marshal.dumps(code), source.encode(), is_package)
+
+
+@pytest.fixture
+def runs() -> Iterator[list[str]]:
+    entries = [_entry(n, pkg, src) for n, (pkg, src) in SOURCES.items()]
+    payload, _ = write_payload(PayloadHeader(0, 0, marshal.dumps({}), b""), entries)
+    finder = importer.OxidizedFinder(importer.Payload(InMemoryServices(payload)), "/app/exe")
+    finder.defer_module_code(("oxlzeager",))
+    log: list[str] = []
+    sys._oxlz_runs = log  # type: ignore[attr-defined]
+    sys.meta_path.insert(0, finder)
+    try:
+        yield log
+    finally:
+        sys.meta_path.remove(finder)
+        del sys._oxlz_runs  # type: ignore[attr-defined]
+        for name in [m for m in sys.modules if m.startswith("oxlz")]:
+            del sys.modules[name]
+
+
+def test_code_runs_at_first_use_and_once(runs: list[str]) -> None:
+    import oxlz  # type: ignore[import-not-found]
+
+    assert runs == []
+    assert oxlz.__name__ == "oxlz" and oxlz.__spec__.name == "oxlz"  # the import system's own
+    assert runs == []
+    import oxlz  # type: ignore[import-not-found]  # noqa: F811  (again: still not run)
+
+    assert runs == []
+    assert oxlz.answer() == 42
+    assert runs == ["oxlz"]
+    assert type(oxlz) is ModuleType  # an ordinary module once loaded
+    assert oxlz.VALUE == 42 and runs == ["oxlz"]
+
+
+def test_from_import_runs_the_code_at_once(runs: list[str]) -> None:
+    from oxlz import VALUE  # type: ignore[import-not-found]
+
+    assert VALUE == 42 and runs == ["oxlz"]
+
+
+def test_setting_an_attribute_runs_the_code_first(runs: list[str]) -> None:
+    import oxlz  # type: ignore[import-not-found]
+
+    oxlz.VALUE = 7
+    assert runs == ["oxlz"] and oxlz.answer() == 7
+
+
+def test_a_submodule_runs_its_package_first(runs: list[str]) -> None:
+    import oxlzpkg.child  # type: ignore[import-not-found]
+
+    assert runs == ["oxlzpkg"]  # the package's __path__ was needed
+    assert oxlzpkg.child.PARENT_READY is True
+    assert runs == ["oxlzpkg", "oxlzpkg.child"]
+
+
+def test_an_error_surfaces_at_first_use_and_the_module_is_forgotten(runs: list[str]) -> None:
+    import oxlzbad  # type: ignore[import-not-found]
+
+    with pytest.raises(RuntimeError, match="broken at import"):
+        oxlzbad.anything  # noqa: B018
+    assert "oxlzbad" not in sys.modules
+    with pytest.raises(RuntimeError, match="broken at import"):
+        import oxlzbad  # type: ignore[import-not-found]  # noqa: F401, F811
+
+        oxlzbad.anything  # noqa: B018
+    assert runs == ["oxlzbad", "oxlzbad"]
+
+
+def test_the_modules_own_code_can_read_it_while_it_runs(runs: list[str]) -> None:
+    import oxlzself  # type: ignore[import-not-found]
+
+    assert oxlzself.SECOND == 2 and runs == ["oxlzself"]
+
+
+def test_threads_wait_for_one_run(runs: list[str]) -> None:
+    import oxlzslow  # type: ignore[import-not-found]
+
+    seen: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: seen.append(getattr(oxlzslow, "DONE", None)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    assert seen == [True] * 4 and runs == ["oxlzslow"]
+
+
+def test_eager_modules_and_their_submodules_run_at_import(runs: list[str]) -> None:
+    import oxlzeager.inner  # type: ignore[import-not-found]  # noqa: F401
+
+    assert runs == ["oxlzeager", "oxlzeager.inner"]
+
+
+def test_a_reload_runs_the_code_at_once(runs: list[str]) -> None:
+    import importlib
+
+    import oxlz  # type: ignore[import-not-found]
+
+    assert oxlz.VALUE == 42
+    importlib.reload(oxlz)
+    assert runs == ["oxlz", "oxlz"]
