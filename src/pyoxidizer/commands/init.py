@@ -52,6 +52,21 @@ _EMBEDDED_NOTES: dict[str, tuple[str, object]] = {
         "there on disk; pkgutil.get_data() and inspect then work from memory).",
         None,
     ),
+    "freeze_startup_objects": (
+        "gc.freeze() before the app's code runs: the garbage collector no longer walks "
+        "what start-up created (faster start and exit).",
+        None,
+    ),
+    "lazy_module_loading": (
+        "Run an embedded module's code at its first use instead of at its import "
+        "(docs/runtime.md, 'Lazy module loading').",
+        None,
+    ),
+    "eager_modules": (
+        "With lazy_module_loading: modules (and their submodules) that run at import, "
+        "such as plugins that register themselves.",
+        None,
+    ),
 }
 
 _HEADER = """\
