@@ -2,7 +2,8 @@
 # The whole benchmark table of docs/benchmarks.md (issue 12's rows), side by side in one run:
 # hello (module and eval mode), import-heavy, pyflakes on a 2-line file and `import numpy`,
 # each built with this pyoxidizer (default compression, and for hello and import-heavy also
-# with the standard library stored uncompressed), optionally with another pyoxidizer
+# with the standard library stored uncompressed, and for import-heavy and pyflakes with
+# lazy_module_loading), optionally with another pyoxidizer
 # (BEFORE), and run against `python -I -S` of the same interpreter. Measures size, start-up
 # (one hyperfine run per workload, every variant in it), peak RSS (median of 9 runs of
 # /usr/bin/time -f %M) and, with INSTRUCTIONS=1, instruction counts (valgrind callgrind,
@@ -29,18 +30,26 @@ uncompressed='compression = "none"'
 printf 'import os\nprint(os.sep)\n' > "$work/two_lines.py"  # no warning: exit status 0
 [ -n "${SKIP_NUMPY:-}" ] || "$python" -m pip install -q --target "$work/numpy-site" numpy
 
-# variant NAME PYOXIDIZER_COMMAND CACHE [STDLIB_KEYS]: builds every app of the variant and
-# records "workload variant path" lines in $work/apps.
+# variant NAME PYOXIDIZER_COMMAND CACHE [STDLIB_KEYS] [EMBEDDED_KEYS]: builds every app of
+# the variant and records "workload variant path" lines in $work/apps. The lazy variant
+# (EMBEDDED_KEYS lazy_module_loading = true) builds only import-heavy and pyflakes.
 variant() {
-  local v="$1" cmd="$2" cache="$3" stdlib="${4:-}"
+  local v="$1" cmd="$2" cache="$3" stdlib="${4:-}" embedded="${5:-}"
   export PYOXIDIZER="$cmd" PYOXIDIZER_CACHE_DIR="$cache"
   app() {  # workload, module source, [extra rules]
     mkdir -p "$work/$v/$1/src"
     printf '%s\n' "$2" > "$work/$v/$1/src/${1}_main.py"
     local exe
-    exe="$(build_app "$work/$v/$1" "$1" "$python" "$work/$v/$1/src" "${1}_main" "" "${3:-}" "$stdlib")"
+    exe="$(build_app "$work/$v/$1" "$1" "$python" "$work/$v/$1/src" "${1}_main" "$embedded" "${3:-}" "$stdlib")"
     echo "$1 $v $exe" >> "$work/apps"
   }
+  if [ -n "$embedded" ]; then
+    app heavy "import $heavy_imports; print('imported')"
+    app pyflakes "from pyflakes.api import main; main()" \
+      "$(printf '[[packaging_rule]]\ntype = "pip-install-simple"\npackage = "pyflakes"')"
+    unset PYOXIDIZER
+    return
+  fi
   app hello "print('hello')"
   echo "hello-eval $v $(build_eval_app "$work/$v/hello-eval" hello "$python" "print('hello')" "$stdlib")" >> "$work/apps"
   app heavy "import $heavy_imports; print('imported')"
@@ -56,6 +65,7 @@ variant() {
 : > "$work/apps"
 variant after "python3 -m pyoxidizer" "$after_cache"
 variant after-uncompressed "python3 -m pyoxidizer" "$after_cache" "$uncompressed"
+variant after-lazy "python3 -m pyoxidizer" "$after_cache" "" "lazy_module_loading = true"
 [ -z "${BEFORE:-}" ] || variant before "$BEFORE" "$work/cache-before"
 
 python_command() {

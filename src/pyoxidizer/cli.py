@@ -108,6 +108,15 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="FILE",
         help="argument lists to run the app with, one per line, quoted as for a shell",
     )
+    trim.add_argument(
+        "--command",
+        action="append",
+        dest="trim_commands",
+        default=[],
+        metavar="CMD",
+        help="a command of yours that runs the app, such as its tests (repeatable); {app} in "
+        "it, $PYOXIDIZER_APP and the first entry of PATH name the app's executable",
+    )
     trim.add_argument("--release", action="store_true", help="optimised, stripped build")
     trim.add_argument("--target", default=SUPPORTED_TARGETS[0], help="target triple")
     trim.add_argument("--verbose", action="store_true", dest="sub_verbose")
@@ -234,13 +243,22 @@ def _cmd_distribution(args: argparse.Namespace, verbose: bool) -> int:
 
 def _cmd_trim(args: argparse.Namespace, app_args: list[str], separator: bool, verbose: bool) -> int:
     from pyoxidizer._proc import run
-    from pyoxidizer.commands.trim import BuiltApp, read_invocations, trim
+    from pyoxidizer.commands.trim import (
+        BuiltApp,
+        Invocation,
+        parse_command,
+        read_invocations,
+        trim,
+    )
     from pyoxidizer.config.schema import Config
     from pyoxidizer.pipeline import BuildOptions, build
 
-    invocations = [] if args.invocations is None else read_invocations(args.invocations)
-    if separator or args.invocations is None:
+    invocations: list[Invocation] = []
+    if args.invocations is not None:
+        invocations.extend(read_invocations(args.invocations))
+    if separator or (args.invocations is None and not args.trim_commands):
         invocations.append(tuple(app_args))
+    invocations.extend(parse_command(text) for text in args.trim_commands)
     reporter = ConsoleReporter(verbose)
     options = BuildOptions(args.release, cache_dir(), sys.executable, verbose)
 

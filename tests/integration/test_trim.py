@@ -89,3 +89,45 @@ def test_trimmed_pyflakes_still_reports_the_same(project: Project, tmp_path: Pat
     assert modules_after < modules_before / 5, out
     trimmed = run_exe(project.exe(), str(victim))
     assert (trimmed.returncode, trimmed.stdout) == (untrimmed.returncode, untrimmed.stdout)
+
+
+# The app's own test command: it finds the app through {app}, PYOXIDIZER_APP and PATH.
+TESTS_SCRIPT = """
+set -e
+test "$("$1" one)" = '[["one"]]'
+"$PYOXIDIZER_APP" two --csv | grep -q '^a,b'
+jsapp three > /dev/null
+"""
+
+
+def test_the_apps_own_test_command_is_recorded_and_checked(project: Project) -> None:
+    project.write("src/jsapp/__init__.py", "")
+    project.write("src/jsapp/__main__.py", APP)
+    project.write(
+        "pyoxidizer.toml",
+        config_text(name="jsapp", rules=RULES, run='mode = "module"\nmodule = "jsapp"'),
+    )
+    project.write("tests.sh", TESTS_SCRIPT)
+    out = project.cli("trim", "--command", "sh tests.sh {app}").stdout
+    assert "1 run(s)" in out
+    names = (project.root / "pyoxidizer-trim.txt").read_text()
+    assert "#   sh tests.sh '{app}'  (exit status 0)" in names
+    assert "\ncsv\n" in names and "\n_sqlite3\n" in names  # what the test script's runs used
+    assert run_exe(project.exe(), "x", "--csv").stdout == '[["x"]]\na,b\n'
+
+
+def test_a_command_that_cannot_start_is_one_error_naming_it(project: Project) -> None:
+    project.write("src/jsapp/__init__.py", "")
+    project.write("src/jsapp/__main__.py", APP)
+    project.write(
+        "pyoxidizer.toml",
+        config_text(name="jsapp", rules=RULES, run='mode = "module"\nmodule = "jsapp"'),
+    )
+    failed = project.cli("trim", "--command", "./no-such-tests {app}", check=False)
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert (
+        "run 1 (./no-such-tests '{app}') cannot start: No such file or directory" in failed.stderr
+    )
+    unsplittable = project.cli("trim", "--command", "sh 'unclosed", check=False)
+    assert unsplittable.returncode != 0 and "cannot split the command" in unsplittable.stderr
+    assert not (project.root / "pyoxidizer-trim.txt").exists()

@@ -62,7 +62,7 @@ def test_kept_names_add_parents_and_start_up_encodings() -> None:
 
 
 def test_filter_file_says_how_it_was_made_and_keeps_user_additions() -> None:
-    runs = [Run(("check", "a b.py"), 1, "")]
+    runs = [Run("app check 'a b.py'", 1, "")]
     text = filter_file_text(["json", "re"], runs, "pyoxidizer.toml", [])
     assert text.startswith("# Made by `pyoxidizer trim`")
     assert "#   app check 'a b.py'  (exit status 1)\n" in text

@@ -2,7 +2,9 @@
 
 1. Build a *recording* copy of the app (the config without the trim rule, with
    ``write_modules_directory_env`` set) under ``<build_path>/trim/``.
-2. Run it once per invocation; each run writes the names of the modules it loaded.
+2. Run it once per invocation -- the app with arguments, or a command of the user's own
+   (a test suite, a script) that runs the app -- and each run of the app writes the names
+   of the modules it loaded.
 3. Write the filter file next to the config (sorted names, a header saying how it was
    made), adding package parents and the encodings the interpreter may need at start.
 4. Add a ``filter-include`` rule using that file to the config, unless it has one: the TOML
@@ -63,9 +65,54 @@ class BuiltApp:
     extensions: int
 
 
+# In a --command's words, this stands for the app's executable; the command also finds it
+# as APP_VARIABLE and first on PATH.
+APP_PLACEHOLDER = "{app}"
+APP_VARIABLE = "PYOXIDIZER_APP"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command of the user's own that runs the app (its test suite, a script)."""
+
+    words: tuple[str, ...]
+
+
+# What trim runs: the app with these arguments, or a command.
+Invocation = tuple[str, ...] | Command
+
+
+def describe(invocation: Invocation) -> str:
+    if isinstance(invocation, Command):
+        return shlex.join(invocation.words)
+    return shlex.join(["app", *invocation])
+
+
+def command_line(
+    invocation: Invocation, exe: Path, env: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that run ``invocation`` against ``exe``."""
+    if not isinstance(invocation, Command):
+        return [str(exe), *invocation], dict(env)
+    argv = [word.replace(APP_PLACEHOLDER, str(exe)) for word in invocation.words]
+    path = env.get("PATH") or os.defpath
+    return argv, {**env, APP_VARIABLE: str(exe), "PATH": f"{exe.parent}{os.pathsep}{path}"}
+
+
+def parse_command(text: str) -> Command:
+    """A --command value: words as a POSIX shell splits them (no shell runs them)."""
+    try:
+        words = tuple(shlex.split(text))
+    except ValueError as exc:
+        raise TrimError(f"cannot split the command {text!r} into words: {exc}") from None
+    if not words:
+        raise TrimError("--command needs a command (got an empty one)")
+    return Command(words)
+
+
 @dataclass(frozen=True)
 class Run:
-    args: tuple[str, ...]
+    label: str  # describe() of the invocation
     returncode: int
     last_error_line: str
 
@@ -161,7 +208,7 @@ def user_additions(old_text: str) -> list[str]:
 def filter_file_text(
     names: Sequence[str], runs: Sequence[Run], config_name: str, additions: Sequence[str]
 ) -> str:
-    shown = [f"#   app {shlex.join(r.args)}  (exit status {r.returncode})" for r in runs]
+    shown = [f"#   {r.label}  (exit status {r.returncode})" for r in runs]
     header = [
         "# Made by `pyoxidizer trim` (spec 4.5, two-phase slimming). The filter-include rule",
         f"# in {config_name} that names this file keeps only the modules and extension modules",
@@ -173,7 +220,8 @@ def filter_file_text(
         *shown,
         "# plus their parent packages and the encodings the interpreter may need at start.",
         "#",
-        "# To keep more, run pyoxidizer trim again with more invocations (--invocations FILE),",
+        "# To keep more, run pyoxidizer trim again with more invocations (--invocations FILE,",
+        "# --command),",
         "# or add names, one per line, below the last line, and run pyoxidizer build.",
         "",
     ]
@@ -202,23 +250,27 @@ def _toml_string(text: str) -> str:
 
 def _record(
     exe: Path,
-    invocations: Sequence[tuple[str, ...]],
+    invocations: Sequence[Invocation],
     env: Mapping[str, str],
     cwd: Path,
     runner: Runner,
     reporter: Reporter,
 ) -> list[Run]:
     runs = []
-    for number, args in enumerate(invocations, 1):
+    for number, invocation in enumerate(invocations, 1):
+        label = describe(invocation)
+        argv, run_env = command_line(invocation, exe, env)
         try:
-            done = runner([str(exe), *args], cwd=cwd, env=env, timeout=RUN_TIMEOUT)
+            done = runner(argv, cwd=cwd, env=run_env, timeout=RUN_TIMEOUT)
         except TimedOut:
             raise TrimError(
-                f"run {number} ({shlex.join(['app', *args])}) did not finish within "
-                f"{RUN_TIMEOUT:g} seconds; trim runs the app with stdin closed"
+                f"run {number} ({label}) did not finish within {RUN_TIMEOUT:g} seconds; "
+                "trim runs the app with stdin closed"
             ) from None
-        run = Run(args, done.returncode, _last_line(done))
-        reporter.detail(f"run {number}: {shlex.join(['app', *args])}: exit status {run.returncode}")
+        except OSError as exc:
+            raise TrimError(f"run {number} ({label}) cannot start: {exc.strerror}") from None
+        run = Run(label, done.returncode, _last_line(done))
+        reporter.detail(f"run {number}: {label}: exit status {run.returncode}")
         runs.append(run)
     return runs
 
@@ -254,7 +306,7 @@ def _add_rule(config: Config, filter_file: Path) -> bool:
 
 def _check_runs(before: Sequence[Run], after: Sequence[Run]) -> None:
     changed = [
-        f"run {number} ({shlex.join(['app', *old.args])}) exited with status {new.returncode} "
+        f"run {number} ({old.label}) exited with status {new.returncode} "
         f"instead of {old.returncode}: {new.last_error_line or 'no error output'}"
         for number, (old, new) in enumerate(zip(before, after, strict=True), 1)
         if old.returncode != new.returncode
@@ -270,7 +322,7 @@ def _check_runs(before: Sequence[Run], after: Sequence[Run]) -> None:
 
 def trim(
     config: Config,
-    invocations: Sequence[tuple[str, ...]],
+    invocations: Sequence[Invocation],
     *,
     build: Callable[[Config], BuiltApp],
     reload: Callable[[], Config],
@@ -281,7 +333,9 @@ def trim(
 ) -> TrimResult:
     """Record, write the filter file, add the rule, rebuild, check the runs again."""
     if not invocations:
-        raise TrimError("no invocation to record: give arguments after -- or --invocations")
+        raise TrimError(
+            "no invocation to record: give arguments after --, --invocations or --command"
+        )
     filter_file = config.path.parent / FILTER_FILE
     recording, variable = recording_config(config, filter_file)
     reporter.stage("building the app to record what it loads")
