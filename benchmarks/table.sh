@@ -7,9 +7,13 @@
 # (BEFORE), and run against `python -I -S` of the same interpreter. Measures size, start-up
 # (one hyperfine run per workload, every variant in it), peak RSS (median of 9 runs of
 # /usr/bin/time -f %M) and, with INSTRUCTIONS=1, instruction counts (valgrind callgrind,
-# exact and independent of the machine's load).
+# exact and independent of the machine's load, summed over every process of a run).
+# With PEERS=1, PyInstaller --onefile executables of hello, import-heavy and pyflakes (built
+# in a venv of the same interpreter) are a variant of the same runs: a --onefile app is two
+# processes (a bootloader that unpacks it into a temporary directory, and the python it
+# starts); /usr/bin/time reports the larger of their two peaks.
 #
-# Usage: [BEFORE="cmd"] [INSTRUCTIONS=1] [SKIP_NUMPY=1] benchmarks/table.sh [PYTHON]
+# Usage: [BEFORE="cmd"] [INSTRUCTIONS=1] [PEERS=1] [SKIP_NUMPY=1] benchmarks/table.sh [PYTHON]
 #   BEFORE: a command that runs another pyoxidizer, for example
 #     BEFORE="env PYTHONPATH=/tmp/main/src python3 -m pyoxidizer"
 # Needs hyperfine, valgrind (INSTRUCTIONS=1), /usr/bin/time, and PyPI for pyflakes and numpy.
@@ -67,6 +71,17 @@ variant after "python3 -m pyoxidizer" "$after_cache"
 variant after-uncompressed "python3 -m pyoxidizer" "$after_cache" "$uncompressed"
 variant after-lazy "python3 -m pyoxidizer" "$after_cache" "" "lazy_module_loading = true"
 [ -z "${BEFORE:-}" ] || variant before "$BEFORE" "$work/cache-before"
+if [ -n "${PEERS:-}" ]; then
+  "$python" -m venv "$work/pi-venv"
+  "$work/pi-venv/bin/pip" install -q pyinstaller pyflakes
+  "$work/pi-venv/bin/pip" list 2>/dev/null | grep -iE '^(pyinstaller|pyflakes) ' | sed 's/^/using /'
+  for w in hello heavy pyflakes; do
+    (cd "$work/after/$w" && "$work/pi-venv/bin/pyinstaller" --onefile --log-level ERROR \
+      --name "pi-$w" "src/${w}_main.py" > /dev/null 2> "$work/pi-$w.log") \
+      || { cat "$work/pi-$w.log"; exit 1; }
+    echo "$w pyinstaller $work/after/$w/dist/pi-$w" >> "$work/apps"
+  done
+fi
 
 python_command() {
   case "$1" in
@@ -107,8 +122,8 @@ cat "$sizes"
 if [ -n "${INSTRUCTIONS:-}" ]; then
   counts="$out/table-instructions.md"
   printf '| Workload | Variant | Instructions [M] |\n|:---|:---|---:|\n' > "$counts"
-  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
-    | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+  count() { valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=/dev/null "$@" \
+    2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s }'; }
   for workload in hello hello-eval heavy pyflakes numpy; do
     grep -q "^$workload " "$work/apps" || continue
     while read -r w v exe; do
