@@ -58,7 +58,12 @@ static int pyox_crc_wide; /* whether the CPU (and the kernel) can run pyox_crc_f
  * k1 and k2 below are x^544 and x^480 for 512 bits). At the end the four registers fold
  * into the last one (512 bits apart), whose four lanes are the state pyox_crc_fold
  * continues from. n >= 256 and a multiple of 16; *bufp and *np move past what it read. */
-__attribute__((target("avx512f,vpclmulqdq"))) static void pyox_crc_fold_wide(
+#if defined(__clang__) && __clang_major__ >= 18 /* zig's clang: 512-bit registers are a feature */
+#define PYOX_AVX512_TARGET "avx512f,evex512,vpclmulqdq"
+#else
+#define PYOX_AVX512_TARGET "avx512f,vpclmulqdq"
+#endif
+__attribute__((target(PYOX_AVX512_TARGET))) static void pyox_crc_fold_wide(
     uint32_t crc, const unsigned char **bufp, size_t *np, __m128i lanes[4]) {
     const unsigned char *buf = *bufp;
     size_t n = *np;
