@@ -368,10 +368,16 @@ def _uncompilable(stdlib: Path) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("target", [None, GNU, MUSL], ids=["host", "gnu", "musl"])
+@pytest.mark.parametrize(
+    ("target", "lazy"),
+    [(None, False), (GNU, False), (MUSL, False), (None, True)],
+    ids=["host", "gnu", "musl", "host-lazy"],
+)
 def test_cpython_test_modules_pass_inside_the_executable(
-    project: Project, tmp_path: Path, target: str | None
+    project: Project, tmp_path: Path, target: str | None, lazy: bool
 ) -> None:
+    """With lazy_module_loading too: the standard library's modules then run at their
+    first use, and the test suite is the same (docs/runtime.md, "Lazy module loading")."""
     stdlib = _test_package(tmp_path, target)
     rules = (
         f'[[packaging_rule]]\ntype = "package-root"\npath = "{stdlib}"\npackages = ["test"]\n'
@@ -379,7 +385,8 @@ def test_cpython_test_modules_pass_inside_the_executable(
         'install_location = "app-relative:lib"\n'
     )
     run = _eval("from test.libregrtest.main import main; main()")
-    config = config_text(run=run, rules=rules, embedded='sys_paths = ["$ORIGIN/lib"]')
+    embedded = 'sys_paths = ["$ORIGIN/lib"]' + ("\nlazy_module_loading = true" if lazy else "")
+    config = config_text(run=run, rules=rules, embedded=embedded)
     project.write("pyoxidizer.toml", (distribution_section(target) if target else "") + config)
     exe = project.build(*(["--target", target] if target else []))
     patterns = STARTS_PYTHON + (MUSL_HAS_NO_LATIN1_LOCALE if target == MUSL else ())
@@ -396,5 +403,6 @@ def test_cpython_test_modules_pass_inside_the_executable(
     assert f"All {len(CPYTHON_TESTS)} tests OK." in proc.stdout
     ran = sum(int(n) for n in re.findall(r"^Ran (\d+) tests? in", proc.stdout, re.M))
     skipped = sum(int(n) for n in re.findall(r"^OK \(skipped=(\d+)\)", proc.stdout, re.M))
-    print(f"{target or 'host'}: {len(CPYTHON_TESTS)} modules, {ran} tests, {skipped} skipped")
+    where = (target or "host") + (", lazy" if lazy else "")
+    print(f"{where}: {len(CPYTHON_TESTS)} modules, {ran} tests, {skipped} skipped")
     assert ran > 5000

@@ -31,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _frozen_importlib import ModuleSpec
     from collections.abc import Iterable
-    from types import CodeType, ModuleType
+    from types import CodeType, FrameType, ModuleType
     from typing import Protocol
 
     from _pyoxidizer_resources import Tree
@@ -72,9 +72,66 @@ else:
 _module_getattribute = _ModuleType.__getattribute__
 _module_setattr = _ModuleType.__setattr__
 _module_delattr = _ModuleType.__delattr__
-# What the import system reads of a module on every ``import`` statement naming it, and
-# repr() reads: answering these does not run the module's code.
-_IMPORT_ATTRIBUTES = frozenset(("__spec__", "__name__", "__loader__", "__package__", "__class__"))
+# What the import system sets on a module before its code runs, and reads on every
+# ``import`` statement naming it (or of a submodule), plus the registry the warnings module
+# keeps in the globals of code that warned (none before the code runs): reading, setting or
+# deleting these does not run the module's code, so code that walks sys.modules touching
+# them (test runners, reloaders) does not import more while it walks.
+_IMPORT_ATTRIBUTES = frozenset(
+    ("__spec__", "__name__", "__loader__", "__package__", "__path__", "__file__", "__cached__")
+    + ("__class__", "__warningregistry__")
+)
+
+
+# Frames of the import system between an ``import`` statement and exec_module.
+_IMPORT_MACHINERY: "tuple[str, ...]" = ("<frozen importlib._bootstrap>", contract.IMPORTER_FILENAME)
+
+
+def _in_handler_range(table: bytes, offset: int) -> bool:
+    """Whether the bytecode at ``offset`` is covered by an entry of a code object's
+    exception table (CPython 3.11+, Objects/exception_handling_notes.txt): inside a
+    ``try`` or ``with`` block. Entries are varints of 6-bit groups (bit 6: more follows):
+    start, length, target and depth, the first two in 2-byte code units."""
+    i, n = 0, len(table)
+
+    def varint() -> int:
+        nonlocal i
+        byte = table[i]
+        i += 1
+        value = byte & 63
+        while byte & 64:
+            byte = table[i]
+            i += 1
+            value = (value << 6) | (byte & 63)
+        return value
+
+    while i < n:
+        start = varint() * 2
+        end = start + varint() * 2
+        varint()  # target
+        varint()  # depth and lasti
+        if start <= offset < end:
+            return True
+    return False
+
+
+def _statement_may_defer() -> bool:
+    """Whether the import being executed is a statement at the top level of a module's code
+    and outside any ``try`` or ``with`` block: the imports lazy loading defers. An import in
+    a function (importlib.import_module, test helpers) or one guarded by ``except
+    ImportError`` runs the module at once, as the code around it expects."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename in _IMPORT_MACHINERY:
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_name != "<module>":
+        return False
+    table = getattr(frame.f_code, "co_exceptiontable", b"")  # 3.10 has none: no check
+    return not _in_handler_range(table, frame.f_lasti)
+
+
+# This file's own frames too (its name is the one above inside an executable, and its path
+# where the tests import it).
+_IMPORT_MACHINERY += (_statement_may_defer.__code__.co_filename,)
 
 
 class _Deferred:
@@ -105,6 +162,9 @@ class _LazyModule(_ModuleType):
         if type(deferred) is not _Deferred:  # its __spec__ was replaced: nothing left to run
             _module_setattr(self, "__class__", _ModuleType)
         elif deferred.owner != _thread.get_ident():  # not the module's own code reading it
+            parent = sys.modules.get(spec.name.rpartition(".")[0])
+            if type(parent) is _LazyModule:  # a package's code runs before its modules'
+                _LazyModule.__getattribute__(parent, "__dict__")
             with deferred.lock:  # another thread may be running it: wait for it
                 if spec.loader_state is deferred:  # not done meanwhile
                     deferred.owner = _thread.get_ident()
@@ -123,11 +183,18 @@ class _LazyModule(_ModuleType):
         return _module_getattribute(self, attr)
 
     def __setattr__(self, attr: str, value: object) -> None:
-        _LazyModule.__getattribute__(self, "__dict__")  # runs the code if it has not run
+        name = _module_getattribute(self, "__dict__").get("__name__")
+        if attr not in _IMPORT_ATTRIBUTES and not (
+            isinstance(name, str) and sys.modules.get(name + "." + attr) is value
+        ):
+            # Anything but the import system binding a submodule to its package runs the
+            # module's code first.
+            _LazyModule.__getattribute__(self, "__dict__")
         _module_setattr(self, attr, value)
 
     def __delattr__(self, attr: str) -> None:
-        _LazyModule.__getattribute__(self, "__dict__")
+        if attr not in _IMPORT_ATTRIBUTES:
+            _LazyModule.__getattribute__(self, "__dict__")
         _module_delattr(self, attr)
 
 
@@ -240,7 +307,9 @@ class OxidizedFinder:
     def _may_defer(self, name: str, module: "ModuleType") -> bool:
         if type(module) is not _ModuleType or "__builtins__" in module.__dict__:
             return False  # a module of another class, or one executed before (a reload)
-        return not any(name == e or name.startswith(e + ".") for e in self._eager)
+        if any(name == e or name.startswith(e + ".") for e in self._eager):
+            return False
+        return _statement_may_defer()
 
     def alias(self, name: str, target: str) -> None:
         """Let ``name`` (e.g. "__main__") answer loader queries for ``target``."""
