@@ -359,3 +359,15 @@ def test_an_app_runs_where_proc_is_not_mounted(app: Path) -> None:
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "ImportError: cannot load '_decimal' from memory: /proc is not mounted" in proc.stderr
+
+
+def test_import_time_report_covers_imports_from_memory(app: Path) -> None:
+    code = "import json, email.parser; print('ok')"
+    plain = run_exe(app, code)
+    assert plain.stdout == "ok\n" and "import time:" not in plain.stderr
+    timed = run_exe(app, code, env={**os.environ, "PYOXIDIZER_IMPORT_TIME": "1"})
+    assert timed.stdout == "ok\n", timed.stderr
+    lines = timed.stderr.splitlines()
+    assert lines[0].startswith("import time: self [us] | cumulative | imported package")
+    modules = {line.rsplit("|", 1)[1].strip() for line in lines[1:]}
+    assert {"json", "json.decoder", "email.parser", "encodings"} <= modules

@@ -30,7 +30,8 @@
  *
  * The payload layout is defined in pyoxidizer/payload/format.py, which generates the
  * header launcher.h includes. Every symbol carries the pyox_ prefix.
- * Set PYOXIDIZER_LAUNCHER_DEBUG=1 to trace the steps on stderr.
+ * Set PYOXIDIZER_LAUNCHER_DEBUG=1 to trace the steps on stderr, PYOXIDIZER_IMPORT_TIME=1 for
+ * python's -X importtime report.
  */
 #include "launcher.h"
 
@@ -186,6 +187,8 @@ static PyStatus pyox_configure(PyConfig *config, int argc, char **argv) {
     config->pathconfig_warnings = 0;
     config->module_search_paths_set = 1; /* empty: the importer in the payload is the source */
     config->_init_main = 0;
+    /* python -X importtime, for the app's own imports from memory (spec 9.4.4). */
+    config->import_time = getenv("PYOXIDIZER_IMPORT_TIME") != NULL;
 #if PY_VERSION_HEX >= 0x030B0000
     config->safe_path = 1;
 #endif
