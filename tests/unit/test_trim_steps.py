@@ -16,9 +16,11 @@ from pyoxidizer.commands.trim import (
     RECORD_VARIABLE,
     BuiltApp,
     Run,
+    command_line,
     filter_file_text,
     is_trim_rule,
     kept_names,
+    parse_command,
     parse_invocations,
     recording_config,
     trim,
@@ -159,3 +161,19 @@ def test_an_app_that_writes_no_list_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(TrimError, match="wrote no list of modules"):
         _trim(path, FakeApp([]))
     assert path.read_text() == CONFIG and not (tmp_path / FILTER_FILE).exists()
+
+
+def test_a_command_is_split_like_a_shell_and_finds_the_app_three_ways() -> None:
+    command = parse_command("pytest -k 'cli and not slow' --app={app}")
+    assert command.words == ("pytest", "-k", "cli and not slow", "--app={app}")
+    argv, env = command_line(command, Path("/b/apps/myapp"), {"PATH": "/usr/bin", "HOME": "/h"})
+    assert argv == ["pytest", "-k", "cli and not slow", "--app=/b/apps/myapp"]
+    assert env == {"PATH": "/b/apps:/usr/bin", "HOME": "/h", "PYOXIDIZER_APP": "/b/apps/myapp"}
+    argv, env = command_line(("--help",), Path("/b/apps/myapp"), {"HOME": "/h"})
+    assert argv == ["/b/apps/myapp", "--help"] and env == {"HOME": "/h"}  # app arguments
+
+
+@pytest.mark.parametrize("text", ["", "   ", "sh 'unclosed"])
+def test_an_empty_or_unsplittable_command_is_refused(text: str) -> None:
+    with pytest.raises(TrimError):
+        parse_command(text)
