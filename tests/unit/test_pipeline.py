@@ -156,8 +156,8 @@ def test_an_unchanged_build_is_up_to_date_until_its_output_changes(
 def test_removed_or_edited_app_relative_files_are_rebuilt_and_a_touch_is_not(
     setup: tuple[Config, BuildOptions, BuildTools],
 ) -> None:
-    """Issue 11, 8: after ``rm -rf lib/<package>`` or an edit under ``lib/``, the build said
-    "up to date" and ``run`` kept running the broken app."""
+    """Issue 11, 8: after ``rm -rf lib/<package>``, an edit under ``lib/`` or a file added
+    there, the build said "up to date" and ``run`` kept running the broken app."""
     config, options, tools = setup
     text = CONFIG.replace(
         'packages = ["app"]\n', 'packages = ["app"]\ninstall_location = "app-relative:lib"\n'
@@ -175,6 +175,14 @@ def test_removed_or_edited_app_relative_files_are_rebuilt_and_a_touch_is_not(
     shutil.rmtree(package)
     again = build(config, options, SilentReporter(), tools)
     assert not again.up_to_date and data.read_text() == "data"
+    assert build(config, options, SilentReporter(), tools).up_to_date
+    # A file the build did not write: a module dropped into lib/ could be imported.
+    (package / "stray.py").write_text("import os\n")
+    assert not build(config, options, SilentReporter(), tools).up_to_date
+    assert not (package / "stray.py").exists()
+    # What Python caches next to app-relative sources is not a reason to rebuild.
+    (package / "__pycache__").mkdir(exist_ok=True)
+    (package / "__pycache__" / "data.cpython-311.opt-1.pyc").write_bytes(b"cached")
     assert build(config, options, SilentReporter(), tools).up_to_date
 
 

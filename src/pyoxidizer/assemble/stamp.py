@@ -75,19 +75,33 @@ def is_up_to_date(app_dir: Path, fingerprint_: str) -> bool:
     """Whether the app was built from these inputs and its files are still as written.
 
     A file whose size or time changed is hashed again (a ``touch`` alone does not force a
-    rebuild); a missing, truncated or edited file does.
+    rebuild); a missing, truncated or edited file does, and so does a file the build did
+    not write (a module or ``.pth`` file dropped into ``lib/`` could be imported), except
+    the bytecode Python itself may cache next to app-relative sources.
     """
     try:
         document = json.loads(stamp_path(app_dir).read_bytes())
         recorded = document["files"]
         if document["fingerprint"] != fingerprint_ or not isinstance(recorded, dict):
             return False
-        return recorded.keys() <= _files(app_dir).keys() and all(
-            _unchanged(app_dir / rel, size, mtime, digest)
-            for rel, (size, mtime, digest) in recorded.items()
+        present = _files(app_dir).keys()
+        added = [rel for rel in present - recorded.keys() if not _python_cache(rel)]
+        return (
+            not added
+            and recorded.keys() <= present
+            and all(
+                _unchanged(app_dir / rel, size, mtime, digest)
+                for rel, (size, mtime, digest) in recorded.items()
+            )
         )
     except (OSError, ValueError, KeyError, TypeError):
         return False  # no stamp, or one this version did not write: build
+
+
+def _python_cache(rel: str) -> bool:
+    """A file Python writes while importing an app-relative module (``__pycache__/*.pyc``)."""
+    parts = rel.split("/")
+    return len(parts) >= 2 and parts[-2] == "__pycache__" and parts[-1].endswith(".pyc")
 
 
 def _unchanged(path: Path, size: int, mtime_ns: int, digest: str) -> bool:
