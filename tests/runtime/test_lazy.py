@@ -29,6 +29,10 @@ SOURCES = {
     "oxlzbad": (False, RAN + "raise RuntimeError('broken at import')\n"),
     "oxlzslow": (False, RAN + "import time\ntime.sleep(0.2)\nDONE = True\n"),
     "oxlzself": (False, RAN + "import sys\nFIRST = 1\nSECOND = sys.modules[__name__].FIRST + 1\n"),
+    "oxlzswap": (
+        False,
+        RAN + "class Swapped:\n    value = 'swapped'\nsys.modules[__name__] = Swapped()\n",
+    ),
     "oxlzeager": (True, RAN),
     "oxlzeager.inner": (False, RAN),
 }
@@ -166,3 +170,15 @@ def test_a_reload_runs_the_code_at_once(runs: list[str]) -> None:
     assert oxlz.VALUE == 42
     importlib.reload(oxlz)
     assert runs == ["oxlz", "oxlz"]
+
+
+def test_a_module_that_replaces_itself_in_sys_modules_is_the_replacement(runs: list[str]) -> None:
+    # Some libraries end with sys.modules[__name__] = SomeObject(); an eager import returns
+    # that object, so names bound to the deferred module must reach it too.
+    swap: Any = _module_level("import oxlzswap")["oxlzswap"]
+    assert swap.value == "swapped" and runs == ["oxlzswap"]
+    replacement = sys.modules["oxlzswap"]
+    swap.extra = 1
+    assert replacement.extra == 1  # type: ignore[attr-defined]
+    del swap.extra
+    assert not hasattr(replacement, "extra")

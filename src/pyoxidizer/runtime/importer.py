@@ -180,6 +180,14 @@ class _LazyModule(_ModuleType):
                         spec.loader_state = deferred.number
                         _module_setattr(self, "__class__", _ModuleType)
                     deferred.finder._executed(spec.name, self)
+                    replacement = sys.modules.get(spec.name)
+                    if replacement is not None and replacement is not self:
+                        # The code put another object in sys.modules, which an eager import
+                        # would have returned: the names bound to this module use it.
+                        namespace[_REPLACED] = replacement
+                        _module_setattr(self, "__class__", _ReplacedModule)
+        if _replaced(self):
+            return getattr(namespace[_REPLACED], attr)
         return _module_getattribute(self, attr)
 
     def __setattr__(self, attr: str, value: object) -> None:
@@ -190,12 +198,39 @@ class _LazyModule(_ModuleType):
             # Anything but the import system binding a submodule to its package runs the
             # module's code first.
             _LazyModule.__getattribute__(self, "__dict__")
-        _module_setattr(self, attr, value)
+        if _replaced(self):
+            _ReplacedModule.__setattr__(self, attr, value)  # type: ignore[arg-type]
+        else:
+            _module_setattr(self, attr, value)
 
     def __delattr__(self, attr: str) -> None:
         if attr not in _IMPORT_ATTRIBUTES:
             _LazyModule.__getattribute__(self, "__dict__")
-        _module_delattr(self, attr)
+        if _replaced(self):
+            _ReplacedModule.__delattr__(self, attr)  # type: ignore[arg-type]
+        else:
+            _module_delattr(self, attr)
+
+
+_REPLACED = "\0pyoxidizer: the object the module put in sys.modules"
+
+
+class _ReplacedModule(_ModuleType):
+    """A deferred module whose code replaced it in sys.modules: every attribute is the
+    replacement's, as if the import had returned the replacement."""
+
+    def __getattribute__(self, attr: str) -> object:
+        return getattr(_module_getattribute(self, "__dict__")[_REPLACED], attr)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        setattr(_module_getattribute(self, "__dict__")[_REPLACED], attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(_module_getattribute(self, "__dict__")[_REPLACED], attr)
+
+
+def _replaced(module: object) -> bool:
+    return type(module) is _ReplacedModule
 
 
 class PayloadCorrupt(ImportError):
