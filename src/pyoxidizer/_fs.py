@@ -246,14 +246,23 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def copy_tree(source: Path, dest: Path, leave_out: Callable[[Path], bool]) -> None:
+def copy_tree(
+    source: Path,
+    dest: Path,
+    leave_out: Callable[[Path], bool],
+    on_directory: Callable[[int], None] | None = None,
+) -> None:
     """Copy the directory ``source`` to ``dest`` (absent), keeping symbolic links.
 
     Entries for which ``leave_out(path)`` is true are not copied, nor are special files
     (pipes, sockets, devices), which cannot be copied as data and could block a reader.
+    ``on_directory(n)`` is called before each directory is copied, with its number of
+    entries; what it raises stops the copy.
     """
 
     def ignore(directory: str, names: list[str]) -> set[str]:
+        if on_directory is not None:
+            on_directory(len(names))
         left_out = set()
         for name in names:
             path = Path(directory, name)

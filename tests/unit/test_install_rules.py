@@ -69,3 +69,19 @@ def test_pip_runs_with_tmpdir_in_the_scratch_space(ctx: RuleContext) -> None:
     rule = PipInstallSimple(package="requests")
     apply_pip_install_simple(rule, dataclasses.replace(ctx, runner=runner), "rule")
     assert Path(seen["TMPDIR"]).parent == ctx.work_dir  # removed with it, even after a kill
+
+
+def test_a_project_too_large_to_be_one_is_refused_naming_it(
+    ctx: RuleContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyoxidizer.collect.rules.install as install
+    from pyoxidizer.errors import RuleError
+
+    monkeypatch.setattr(install, "PROJECT_MAX_FILES", 5)
+    for n in range(10):
+        (ctx.config_dir / "data" / f"{n}.csv").parent.mkdir(exist_ok=True)
+        (ctx.config_dir / "data" / f"{n}.csv").write_text("x")
+    with pytest.raises(RuleError) as info:
+        _copy_of_local_project(".", ctx, "[[packaging_rule]] #3")
+    assert str(info.value).startswith("[[packaging_rule]] #3: key 'package': project ")
+    assert "holds more than 5 files, too many to be one project" in str(info.value)

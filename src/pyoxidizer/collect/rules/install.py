@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from pyoxidizer._fs import copy_tree, regular_file_problem
+from pyoxidizer._walk import Budget, TooMany, kernel_file_system
 from pyoxidizer.collect.rules.common import FileRuleOptions, add_found
 from pyoxidizer.collect.rules.context import RuleContext
 from pyoxidizer.collect.rules.scan import scan_root
@@ -150,7 +151,7 @@ def _pip(args: list[str], rule: ResourceOptions, ctx: RuleContext, label: str) -
 
 
 def apply_pip_install_simple(rule: PipInstallSimple, ctx: RuleContext, label: str) -> int:
-    package = _copy_of_local_project(rule.package, ctx) or rule.package
+    package = _copy_of_local_project(rule.package, ctx, label) or rule.package
     return _pip([package, *rule.extra_args], rule, ctx, label)
 
 
@@ -161,7 +162,13 @@ _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 _NOT_COPIED = frozenset({".tox", ".nox", ".venv", "__pycache__"})
 
 
-def _copy_of_local_project(package: str, ctx: RuleContext) -> str | None:
+# What a copied project may hold (a large project, with its tests and docs, has a few
+# thousand files; a directory such as ``/`` or a home directory has millions).
+PROJECT_MAX_FILES = 100_000
+PROJECT_MAX_DIRECTORIES = 20_000
+
+
+def _copy_of_local_project(package: str, ctx: RuleContext, label: str = "") -> str | None:
     """For ``package = "."`` (a project directory): the same requirement on a copy of it.
 
     pip builds a local project in place, so setuptools would write ``*.egg-info`` and
@@ -177,13 +184,28 @@ def _copy_of_local_project(package: str, ctx: RuleContext) -> str | None:
     project = (ctx.config_dir / path).resolve()
     if not looks_like_path or not any((project / f).is_file() for f in _PROJECT_FILES):
         return None
+    where = f"{label}: key 'package': project {quote(str(project))}"
+    kernel = kernel_file_system(project)
+    if kernel is not None:
+        raise RuleError(f"{where} is in {kernel}, which holds no project to build")
     build_dir = ctx.build_dir.resolve() if ctx.build_dir else None
     copy = _scratch(ctx, "project-") / project.name
+    budget = Budget(max_files=PROJECT_MAX_FILES, max_directories=PROJECT_MAX_DIRECTORIES)
 
     def leave_out(entry: Path) -> bool:
         return entry.name in _NOT_COPIED or entry.resolve() == build_dir
 
-    copy_tree(project, copy, leave_out)
+    def on_directory(entries: int) -> None:
+        budget.spend_directory()
+        budget.spend_files(entries)
+
+    try:
+        copy_tree(project, copy, leave_out, on_directory)
+    except TooMany as exc:
+        raise RuleError(
+            f"{where} holds {exc}, too many to be one project; point the rule at the "
+            "project's own directory"
+        ) from None
     return f"{copy}{extras}"
 
 
