@@ -162,3 +162,57 @@ def test_an_app_relative_standard_library_starts_and_imports_from_lib(project: P
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == "['lib', 'json', '__init__.py'] sqlite3 False\n"
+
+
+# A package whose __init__ is a compiled extension module, as mypyc builds them (black's
+# wheel has black/__init__.cpython-311-x86_64-linux-gnu.so beside black/__init__.py).
+COMPILED_INIT_C = """
+#include <Python.h>
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "oxcompiled", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_oxcompiled(void) {
+    PyObject *m = PyModule_Create(&def);
+    if (m && PyModule_AddStringConstant(m, "WHO", "compiled") < 0) Py_CLEAR(m);
+    return m;
+}
+"""
+
+
+@pytest.mark.parametrize("where", ["embedded", "app-relative"])
+def test_a_package_whose_init_is_an_extension_module(project: Project, where: str) -> None:
+    import sysconfig
+
+    package = project.root / "src" / "oxcompiled"
+    project.write("src/oxcompiled/__init__.py", "WHO = 'source'\n")
+    project.write("src/oxcompiled/sub.py", "X = 42\n")
+    project.write("init.c", COMPILED_INIT_C)
+    include = sysconfig.get_paths()["include"]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-I",
+            include,
+            "-o",
+            str(package / f"__init__{suffix}"),
+            str(project.root / "init.c"),
+        ],
+        check=True,
+    )
+    location = 'install_location = "app-relative:lib"\n' if where == "app-relative" else ""
+    rules = (
+        '[[packaging_rule]]\ntype = "package-root"\npath = "src"\n'
+        f'packages = ["oxcompiled"]\n{location}'
+    )
+    run = (
+        'mode = "eval"\ncode = "import oxcompiled.sub as s, oxcompiled; print(oxcompiled.WHO, s.X)"'
+    )
+    embedded = 'sys_paths = ["$ORIGIN/lib"]' if where == "app-relative" else ""
+    project.write("pyoxidizer.toml", config_text(rules=rules, run=run, embedded=embedded))
+    exe = project.build()
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "compiled 42\n", proc.stderr  # python, too, prefers the extension
+    if where == "app-relative":
+        assert (exe.parent / "lib" / "oxcompiled" / f"__init__{suffix}").is_file()
+        assert not (exe.parent / "lib" / f"oxcompiled{suffix}").exists()

@@ -234,7 +234,10 @@ def _materialise_extension(
     if ext.data is None:
         return  # compiled into libpython
     if isinstance(ext.location, AppRelative):
-        rel = ext.name.replace(".", "/") + dist.ext_suffix
+        # A package's compiled __init__ goes inside its directory, where CPython's file
+        # finder looks for it (before the __init__.py beside it).
+        rel = ext.name.replace(".", "/") + ("/__init__" if ext.is_package else "")
+        rel += dist.ext_suffix
         out.files[f"{ext.location.directory}/{rel}"] = AppFile(ext.data, mode=0o755)
     else:
         out.entries.append(

@@ -50,6 +50,8 @@ class ExtensionModule:
     location: Location = EMBEDDED
     variant: str | None = None  # a standalone distribution's variant, linked in as a builtin
     compress: bool = True
+    # A package's __init__ compiled to an extension module (as mypyc builds them).
+    is_package: bool = False
 
     @property
     def builtin(self) -> bool:

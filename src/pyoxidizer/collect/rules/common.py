@@ -139,7 +139,14 @@ def _resource(item: Found, data: bytes, options: FileRuleOptions) -> Resource:
             # A plain "libfoo.so" beside the modules: a library they link, not a module.
             rel = Path(*item.name.split(".")[:-1], item.path.name).as_posix()
             return SharedLibrary(item.path.name, rel, data, location=where, compress=shared)
-        return ExtensionModule(item.name, data, item.path, location=where, compress=shared)
+        return ExtensionModule(
+            item.name,
+            data,
+            item.path,
+            location=where,
+            compress=shared,
+            is_package=item.is_package,
+        )
     compress = options.compress_on_demand
     if item.kind == "dist-info":
         return DistInfoFile(item.name, item.relative_path, data, where, compress)
