@@ -100,13 +100,17 @@ jsapp three > /dev/null
 """
 
 
-def test_the_apps_own_test_command_is_recorded_and_checked(project: Project) -> None:
+def _write_jsapp(project: Project) -> None:
     project.write("src/jsapp/__init__.py", "")
     project.write("src/jsapp/__main__.py", APP)
     project.write(
         "pyoxidizer.toml",
         config_text(name="jsapp", rules=RULES, run='mode = "module"\nmodule = "jsapp"'),
     )
+
+
+def test_the_apps_own_test_command_is_recorded_and_checked(project: Project) -> None:
+    _write_jsapp(project)
     project.write("tests.sh", TESTS_SCRIPT)
     out = project.cli("trim", "--command", "sh tests.sh {app}").stdout
     assert "1 run(s)" in out
@@ -117,12 +121,7 @@ def test_the_apps_own_test_command_is_recorded_and_checked(project: Project) -> 
 
 
 def test_a_command_that_cannot_start_is_one_error_naming_it(project: Project) -> None:
-    project.write("src/jsapp/__init__.py", "")
-    project.write("src/jsapp/__main__.py", APP)
-    project.write(
-        "pyoxidizer.toml",
-        config_text(name="jsapp", rules=RULES, run='mode = "module"\nmodule = "jsapp"'),
-    )
+    _write_jsapp(project)
     failed = project.cli("trim", "--command", "./no-such-tests {app}", check=False)
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
     assert (
