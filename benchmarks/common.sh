@@ -8,6 +8,9 @@
 # build_eval_app DIR NAME PYTHON CODE [STDLIB_KEYS]
 #   the same for an eval-mode app, as `pyoxidizer init --python-code CODE` makes.
 # $PYOXIDIZER is the command that builds (default: python3 -m pyoxidizer).
+# bench_start [PYTHON]
+#   sets $python to PYTHON, or to the real binary behind python3 (not a pyenv shim), and
+#   $work to a temporary directory removed when the script exits.
 build_app() {
   local dir="$1" name="$2" python="$3" src="$4" module="$5" embedded="${6:-}" rules="${7:-}"
   local stdlib="${8:-}"
@@ -73,4 +76,10 @@ rss_median() {
   shift
   for _ in $(seq "$n"); do { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; done \
     | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1] }'
+}
+
+bench_start() {
+  python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
 }

@@ -12,10 +12,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
-python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
+bench_start "${1:-}"
 runs="${RUNS:-9}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$here/results"
 heavy_imports="$(grep -v '^#' "$here/heavy_imports.txt" | paste -sd, -)"
 export PYOXIDIZER_CACHE_DIR="${PYOXIDIZER_CACHE_DIR:-$work/cache}"

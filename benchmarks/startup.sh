@@ -6,9 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
-python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+bench_start "${1:-}"
 out="$here/results"
 mkdir -p "$out"
 export PYOXIDIZER_CACHE_DIR="${PYOXIDIZER_CACHE_DIR:-$work/cache}"

@@ -9,9 +9,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/common.sh"
-python="${1:-$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+bench_start "${1:-}"
 heavy_imports="$(grep -v '^#' "$here/heavy_imports.txt" | paste -sd, -)"
 "$python" -I -S -c "import sys; import $heavy_imports; print('\n'.join(sys.modules))" \
   > "$work/modules.txt"
