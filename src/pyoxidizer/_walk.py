@@ -54,6 +54,11 @@ class Budget:
         if self.files > self.max_files:
             raise TooMany("files", self.max_files)
 
+    def spend_listing(self, entries: int) -> None:
+        """One directory visited, holding ``entries`` files (or entries)."""
+        self.spend_directory()
+        self.spend_files(entries)
+
 
 def kernel_file_system(path: Path | str) -> str | None:
     """``/proc`` or ``/sys`` when ``path`` (links resolved) is in one of them, else None."""
@@ -162,6 +167,5 @@ def count_tree(directory: Path, budget: Budget) -> None:
     """Walk a package directory as the package-root rule does (no linked directories, none
     whose name starts with '.'), spending ``budget``; raises ``TooMany`` past it."""
     for _, dirnames, filenames in os.walk(directory):
-        budget.spend_directory()
-        budget.spend_files(len(filenames))
+        budget.spend_listing(len(filenames))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]

@@ -195,12 +195,8 @@ def _copy_of_local_project(package: str, ctx: RuleContext, label: str = "") -> s
     def leave_out(entry: Path) -> bool:
         return entry.name in _NOT_COPIED or entry.resolve() == build_dir
 
-    def on_directory(entries: int) -> None:
-        budget.spend_directory()
-        budget.spend_files(entries)
-
     try:
-        copy_tree(project, copy, leave_out, on_directory)
+        copy_tree(project, copy, leave_out, budget.spend_listing)
     except TooMany as exc:
         raise RuleError(
             f"{where} holds {exc}, too many to be one project; point the rule at the "

@@ -53,8 +53,7 @@ def scan_package(
     """
     for dirpath, dirnames, filenames in os.walk(directory):
         if budget is not None:
-            budget.spend_directory()
-            budget.spend_files(len(filenames))
+            budget.spend_listing(len(filenames))
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(dirpath)
         rel = here.relative_to(directory)
